@@ -1,0 +1,1 @@
+"""trainingdb server/blobs."""

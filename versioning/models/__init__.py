@@ -1,0 +1,36 @@
+"""SQLAlchemy models of the whole data model (DESIGN.md section 2); `Base.metadata` is the schema.
+
+Alembic revisions are generated from, and tested against, this metadata.
+"""
+
+from .access import ApiKey, DatasetGrant, Member, Team
+from .base import Base
+from .catalog import Blob, Dataset
+from .entities import REVISION_ROW_ID, File, Frame, Instance, Kill, Label, VersionedRow
+from .refs import Branch, Commit, Tag
+from .vocabulary import EntityType, InstanceKind, MediaType, Role, Source
+
+__all__ = [
+    "REVISION_ROW_ID",
+    "ApiKey",
+    "Base",
+    "Blob",
+    "Branch",
+    "Commit",
+    "Dataset",
+    "DatasetGrant",
+    "EntityType",
+    "File",
+    "Frame",
+    "Instance",
+    "InstanceKind",
+    "Kill",
+    "Label",
+    "MediaType",
+    "Member",
+    "Role",
+    "Source",
+    "Tag",
+    "Team",
+    "VersionedRow",
+]

@@ -1,0 +1,301 @@
+"""Versioned entities (label, file, frame, instance) and the kills that hide inherited rows.
+
+Row rules — every versioned table follows them; the engine and the query compiler rely on them:
+
+1. A row is one revision of one entity. `(dataset_id, row_id)` names the revision; `entity_id`
+   is the entity's identity, shared by all its revisions on all branches. `row_id` comes from one
+   sequence shared by every versioned table, so a kill names a row unambiguously.
+2. A row belongs to the branch that wrote it (`branch_id`) and is alive there for the sequence
+   numbers `seq_from <= s < seq_to` (`seq_to IS NULL`: alive at the branch's head).
+3. Writes happen at the branch's working seq `w = head_seq + 1`:
+   - create inserts a row with `seq_from = w, seq_to = NULL`;
+   - replacing or deleting a committed row the branch owns sets its `seq_to = w` (a replacement
+     also inserts the new revision);
+   - replacing or deleting a row still at `seq_from = w` changes it in place or removes it:
+     only committed states are kept;
+   - replacing or deleting a row inherited from an ancestor branch inserts
+     `kill(dataset_id, branch_id, row_id, seq = w)` (and, for a replacement, the new revision).
+4. A branch holds at most one alive row per entity (unique index `WHERE seq_to IS NULL`), and a
+   branch kills a given inherited row at most once (kill primary key).
+5. Visibility at version `(b, s)`: lineage `L = [(b, s), (parent, fork_seq), ...]`. Row `r` is
+   visible iff for some `(lb, ls)` in `L`: `r.branch_id = lb AND r.seq_from <= ls AND
+   (r.seq_to IS NULL OR r.seq_to > ls)`, and no kill `k` of `r.row_id` exists by a branch
+   `(kb, ks)` that comes before `lb` in `L` with `k.seq <= ks`.
+   At the head of a root branch this is `branch_id = b AND seq_to IS NULL`, which the partial
+   indexes `WHERE seq_to IS NULL` serve.
+6. References between entities (instance -> file, instance -> label, frame -> file) are by
+   `entity_id`: which revision they reach depends on the version read, so they cannot be foreign
+   keys; the engine checks them when it writes. References to blobs are real foreign keys.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Computed,
+    Double,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    Sequence,
+    String,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column
+
+from .base import Base, created_at_column, jsonb_object_column
+from .vocabulary import NON_SPATIAL_KINDS, EntityType, InstanceKind, MediaType, Source, sql_in
+
+REVISION_ROW_ID = Sequence("revision_row_id_seq", metadata=Base.metadata)
+
+ALIVE = text("seq_to IS NULL")
+
+
+def _versioned_indexes(table: str) -> tuple[Any, ...]:
+    """The constraints and indexes every versioned table has (rules 4 and 5, diff, history)."""
+    return (
+        ForeignKeyConstraint(["dataset_id", "branch_id"], ["branch.dataset_id", "branch.id"]),
+        CheckConstraint("seq_from >= 1", name="seq_from_positive"),
+        CheckConstraint("seq_to IS NULL OR seq_to > seq_from", name="seq_range"),
+        Index(
+            f"uq_{table}_alive_entity",
+            "dataset_id",
+            "branch_id",
+            "entity_id",
+            unique=True,
+            postgresql_where=ALIVE,
+        ),
+        # diff: rows a branch wrote, and rows it ended, since a given seq — O(changes).
+        Index(f"ix_{table}_written", "dataset_id", "branch_id", "seq_from"),
+        Index(
+            f"ix_{table}_ended",
+            "dataset_id",
+            "branch_id",
+            "seq_to",
+            postgresql_where=text("seq_to IS NOT NULL"),
+        ),
+        # history of one entity across every branch.
+        Index(f"ix_{table}_entity", "dataset_id", "entity_id"),
+    )
+
+
+class VersionedRow:
+    """Columns of rules 1-2; mixed into every versioned table, ahead of its own columns."""
+
+    @declared_attr
+    def dataset_id(cls) -> Mapped[int]:
+        return mapped_column(
+            ForeignKey("dataset.id", ondelete="CASCADE"), primary_key=True, sort_order=-6
+        )
+
+    row_id: Mapped[int] = mapped_column(
+        BigInteger,
+        REVISION_ROW_ID,
+        primary_key=True,
+        server_default=REVISION_ROW_ID.next_value(),
+        sort_order=-5,
+    )
+    entity_id: Mapped[uuid.UUID] = mapped_column(sort_order=-4)
+    branch_id: Mapped[int] = mapped_column(sort_order=-3)
+    seq_from: Mapped[int] = mapped_column(sort_order=-2)
+    seq_to: Mapped[int | None] = mapped_column(sort_order=-1)
+
+
+class Label(VersionedRow, Base):
+    """One class of the dataset's ontology."""
+
+    __tablename__ = "label"
+
+    name: Mapped[str] = mapped_column(String(200))
+    color: Mapped[str] = mapped_column(String(7), server_default=text("'#888888'"))
+    description: Mapped[str] = mapped_column(server_default=text("''"))
+    attribute_schema: Mapped[dict[str, Any]] = jsonb_object_column()
+    created_at: Mapped[datetime] = created_at_column()
+
+    __table_args__ = (
+        *_versioned_indexes("label"),
+        CheckConstraint("name <> ''", name="name_not_empty"),
+        CheckConstraint("color ~ '^#[0-9a-fA-F]{6}$'", name="color_hex"),
+        Index(
+            "uq_label_alive_name",
+            "dataset_id",
+            "branch_id",
+            "name",
+            unique=True,
+            postgresql_where=ALIVE,
+        ),
+    )
+
+
+class File(VersionedRow, Base):
+    """One media item (image, video, text ...) of the dataset, naming its bytes by sha256."""
+
+    __tablename__ = "file"
+
+    name: Mapped[str] = mapped_column(String(1024))
+    blob_sha256: Mapped[str] = mapped_column(String(64))
+    media_type: Mapped[str] = mapped_column(String(16))
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    fps: Mapped[float | None] = mapped_column(Double)
+    frame_count: Mapped[int | None] = mapped_column(Integer)
+    duration: Mapped[float | None] = mapped_column(Double)
+    # `metadata` is reserved on declarative classes; the column keeps the plain name.
+    metadata_: Mapped[dict[str, Any]] = jsonb_object_column("metadata")
+    author: Mapped[str] = mapped_column(server_default=text("''"))
+    created_at: Mapped[datetime] = created_at_column()
+
+    __table_args__ = (
+        *_versioned_indexes("file"),
+        ForeignKeyConstraint(["dataset_id", "blob_sha256"], ["blob.dataset_id", "blob.sha256"]),
+        CheckConstraint("name <> ''", name="name_not_empty"),
+        CheckConstraint(sql_in("media_type", MediaType), name="media_type"),
+        CheckConstraint("width > 0 AND height > 0", name="size_positive"),
+        CheckConstraint("fps > 0", name="fps_positive"),
+        CheckConstraint("frame_count >= 0 AND duration >= 0", name="length_non_negative"),
+        CheckConstraint(
+            "media_type <> 'video' OR (fps IS NOT NULL AND frame_count IS NOT NULL)",
+            name="video_timing",
+        ),
+        CheckConstraint("jsonb_typeof(metadata) = 'object'", name="metadata_object"),
+        Index(
+            "uq_file_alive_name",
+            "dataset_id",
+            "branch_id",
+            "name",
+            unique=True,
+            postgresql_where=ALIVE,
+        ),
+        Index("ix_file_blob", "dataset_id", "blob_sha256"),
+    )
+
+
+class Frame(VersionedRow, Base):
+    """Data of one video frame of its own (timestamp, extracted image, metadata).
+
+    A frame row exists only where a frame carries such data; frames as groups of instances come
+    from `instance.frame_number` and need no row.
+    """
+
+    __tablename__ = "frame"
+
+    file_entity_id: Mapped[uuid.UUID]
+    frame_number: Mapped[int] = mapped_column(Integer)
+    timestamp: Mapped[float | None] = mapped_column(Double)
+    image_sha256: Mapped[str | None] = mapped_column(String(64))
+    metadata_: Mapped[dict[str, Any]] = jsonb_object_column("metadata")
+    created_at: Mapped[datetime] = created_at_column()
+
+    __table_args__ = (
+        *_versioned_indexes("frame"),
+        ForeignKeyConstraint(["dataset_id", "image_sha256"], ["blob.dataset_id", "blob.sha256"]),
+        CheckConstraint("frame_number >= 0", name="frame_number_non_negative"),
+        CheckConstraint("timestamp >= 0", name="timestamp_non_negative"),
+        CheckConstraint("jsonb_typeof(metadata) = 'object'", name="metadata_object"),
+        Index(
+            "uq_frame_alive_number",
+            "dataset_id",
+            "branch_id",
+            "file_entity_id",
+            "frame_number",
+            unique=True,
+            postgresql_where=ALIVE,
+        ),
+    )
+
+
+_SPATIAL_KINDS = sorted(k.value for k in InstanceKind if k not in NON_SPATIAL_KINDS)
+
+
+class Instance(VersionedRow, Base):
+    """One annotation or prediction on a file, or on one frame of a video (`frame_number`)."""
+
+    __tablename__ = "instance"
+
+    file_entity_id: Mapped[uuid.UUID]
+    frame_number: Mapped[int | None] = mapped_column(Integer)
+    label_entity_id: Mapped[uuid.UUID]
+    kind: Mapped[str] = mapped_column(String(16))
+    # Every spatial kind fills its bounding box, so area and position filter in SQL.
+    x: Mapped[float | None] = mapped_column(Double)
+    y: Mapped[float | None] = mapped_column(Double)
+    w: Mapped[float | None] = mapped_column(Double)
+    h: Mapped[float | None] = mapped_column(Double)
+    area: Mapped[float | None] = mapped_column(Double, Computed("w * h", persisted=True))
+    points: Mapped[Any | None] = mapped_column(JSONB)
+    text_start: Mapped[int | None] = mapped_column(Integer)
+    text_end: Mapped[int | None] = mapped_column(Integer)
+    attributes: Mapped[dict[str, Any]] = jsonb_object_column()
+    score: Mapped[float | None] = mapped_column(Double)
+    source: Mapped[str] = mapped_column(String(16), server_default=text("'human'"))
+    model_run: Mapped[str | None] = mapped_column(String(200))
+    track_id: Mapped[str | None] = mapped_column(String(200))
+    author: Mapped[str] = mapped_column(server_default=text("''"))
+    created_at: Mapped[datetime] = created_at_column()
+
+    __table_args__ = (
+        *_versioned_indexes("instance"),
+        CheckConstraint(sql_in("kind", InstanceKind), name="kind"),
+        CheckConstraint(sql_in("source", Source), name="source"),
+        CheckConstraint("frame_number >= 0", name="frame_number_non_negative"),
+        CheckConstraint("score >= 0 AND score <= 1", name="score_unit_interval"),
+        CheckConstraint("w >= 0 AND h >= 0", name="extent_non_negative"),
+        CheckConstraint(
+            "kind NOT IN ({}) OR (x IS NOT NULL AND y IS NOT NULL AND w IS NOT NULL"
+            " AND h IS NOT NULL)".format(", ".join(f"'{k}'" for k in _SPATIAL_KINDS)),
+            name="spatial_bbox",
+        ),
+        CheckConstraint(
+            "kind <> 'text_span' OR (text_start IS NOT NULL AND text_end IS NOT NULL)",
+            name="text_span_offsets",
+        ),
+        CheckConstraint("text_start >= 0 AND text_end >= text_start", name="text_offsets"),
+        CheckConstraint("model_run IS NULL OR source = 'model'", name="model_run_source"),
+        CheckConstraint("jsonb_typeof(attributes) = 'object'", name="attributes_object"),
+        # Head reads: a file's instances frame by frame, and instances by label and score.
+        Index(
+            "ix_instance_alive_file",
+            "dataset_id",
+            "branch_id",
+            "file_entity_id",
+            "frame_number",
+            postgresql_where=ALIVE,
+        ),
+        Index(
+            "ix_instance_alive_label",
+            "dataset_id",
+            "branch_id",
+            "label_entity_id",
+            "score",
+            postgresql_where=ALIVE,
+        ),
+    )
+
+
+class Kill(Base):
+    """Branch `branch_id` hides inherited row `row_id` from `seq` on (row rule 3)."""
+
+    __tablename__ = "kill"
+
+    dataset_id: Mapped[int] = mapped_column(
+        ForeignKey("dataset.id", ondelete="CASCADE"), primary_key=True
+    )
+    branch_id: Mapped[int] = mapped_column(primary_key=True)
+    row_id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int]
+    entity_type: Mapped[str] = mapped_column(String(16))
+
+    __table_args__ = (
+        ForeignKeyConstraint(["dataset_id", "branch_id"], ["branch.dataset_id", "branch.id"]),
+        CheckConstraint("seq >= 1", name="seq_positive"),
+        CheckConstraint(sql_in("entity_type", EntityType), name="entity_type"),
+        # diff: kills a branch made since a given seq.
+        Index("ix_kill_written", "dataset_id", "branch_id", "seq"),
+    )
