@@ -1,0 +1,61 @@
+"""The one place where errors become GraphQL errors with a stable `extensions.code`.
+
+Domain errors (`versioning.errors`) keep their message and code. Anything else is a bug: it is
+logged with its traceback and answered as INTERNAL_SERVER_ERROR without its text, which may hold
+SQL or data the caller must not see.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+
+from trainingdb.versioning.errors import TrainingdbError
+
+log = logging.getLogger("trainingdb.graphql")
+
+INTERNAL = "INTERNAL_SERVER_ERROR"
+
+
+def error_code(error: GraphQLError) -> str:
+    """The stable code for `error`."""
+    original = error.original_error
+    if isinstance(original, TrainingdbError):
+        return original.code
+    if original is None:
+        # graphql-core raises no typed errors for documents: its messages are the contract.
+        if error.message.startswith("Syntax Error"):
+            return "GRAPHQL_PARSE_FAILED"
+        return "GRAPHQL_VALIDATION_FAILED"
+    return INTERNAL
+
+
+def with_code(error: GraphQLError) -> GraphQLError:
+    """`error` with `extensions.code` set, its message hidden if it is not a domain error."""
+    code = error_code(error)
+    message = error.message
+    if code == INTERNAL:
+        log.error("unexpected error at %s", error.path, exc_info=error.original_error)
+        message = "Internal server error."
+    return GraphQLError(
+        message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        original_error=error.original_error,
+        extensions={**(error.extensions or {}), "code": code},
+    )
+
+
+class ErrorCodes(SchemaExtension):
+    """Schema extension applying `with_code` to every error of an operation."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        if result is not None and result.errors:
+            result.errors = [with_code(error) for error in result.errors]

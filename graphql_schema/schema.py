@@ -1,0 +1,31 @@
+"""The GraphQL schema: root fields over the versioning core."""
+
+from __future__ import annotations
+
+import strawberry
+
+from trainingdb.versioning import datasets
+
+from .context import Context, run_read
+from .errors import ErrorCodes
+from .types import Branch, Dataset
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="Every dataset, by name.")
+    async def datasets(self, info: strawberry.Info[Context, None]) -> list[Dataset]:
+        rows = await run_read(info.context.engine, datasets.list_datasets)
+        return [Dataset.from_row(row) for row in rows]
+
+    @strawberry.field(description="One dataset by name; NOT_FOUND when there is none.")
+    async def dataset(self, info: strawberry.Info[Context, None], name: str) -> Dataset:
+        row = await run_read(info.context.engine, lambda conn: datasets.get_dataset(conn, name))
+        return Dataset.from_row(row)
+
+
+schema = strawberry.Schema(
+    query=Query,
+    types=[Branch],
+    extensions=[ErrorCodes],
+)
