@@ -1,0 +1,59 @@
+"""The blob store interface: content-addressed, streaming, deduplicated media bytes."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, Protocol
+
+CHUNK_SIZE = 1 << 20
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+class BlobNotFoundError(LookupError):
+    """No blob with this sha256 is in the store."""
+
+    def __init__(self, sha256: str) -> None:
+        super().__init__(f"blob {sha256} is not in the store")
+        self.sha256 = sha256
+
+
+def check_sha256(sha256: str) -> str:
+    """`sha256` if it is 64 lowercase hex digits; ValueError naming it otherwise.
+
+    Keys become paths and object names, so nothing else may reach the store.
+    """
+    if not _SHA256.fullmatch(sha256):
+        raise ValueError(f"not a sha256 (64 lowercase hex digits): {sha256!r}")
+    return sha256
+
+
+@dataclass(frozen=True, slots=True)
+class StoredBlob:
+    sha256: str
+    size: int
+    storage_key: str
+
+
+class BlobStore(Protocol):
+    def put_stream(self, chunks: Iterable[bytes]) -> StoredBlob:
+        """Store the concatenated chunks; holds one chunk in memory at a time."""
+        ...
+
+    def put_file(self, path: Path) -> StoredBlob:
+        """Store a file's bytes, streaming."""
+        ...
+
+    def put_bytes(self, data: bytes) -> StoredBlob:
+        """Store `data`."""
+        ...
+
+    def open(self, sha256: str) -> BinaryIO:
+        """A binary stream of the blob; BlobNotFoundError if absent."""
+        ...
+
+    def exists(self, sha256: str) -> bool:
+        """Whether the blob is stored."""
+        ...
