@@ -1,0 +1,216 @@
+"""The `trainingdb` command: serve, migrate, demo.
+
+Every command resolves its settings the same way (flag, else environment variable, else default)
+and reports a bad or unreachable setting as one line on stderr with exit status 2.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib.metadata import version
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from trainingdb.versioning.errors import TrainingdbError
+
+from .app import create_app
+from .runtime import Runtime
+from .settings import BLOB_URL, DATA_DIR, DATABASE_URL, Settings, SettingsError
+
+app = typer.Typer(
+    name="trainingdb",
+    help="trainingdb: a versioned database for machine-learning training data.",
+    no_args_is_help=True,
+    add_completion=False,
+    # Rich tracebacks print local variables, which can hold credentials.
+    pretty_exceptions_enable=False,
+)
+
+DataDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--data-dir",
+        envvar=DATA_DIR,
+        help="Folder for the embedded PostgreSQL and local blobs [default: ./.trainingdb].",
+        show_default=False,
+    ),
+]
+DatabaseUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url",
+        envvar=DATABASE_URL,
+        help="PostgreSQL URL to use instead of the embedded server.",
+        show_default=False,
+    ),
+]
+BlobUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--blob-url",
+        envvar=BLOB_URL,
+        help="Where media bytes live [default: file://<data dir>/blobs].",
+        show_default=False,
+    ),
+]
+Host = Annotated[str, typer.Option(help="Address to listen on.")]
+Port = Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")]
+LogLevel = Annotated[str, typer.Option(help="uvicorn log level (critical .. trace).")]
+
+EXAMPLE_QUERY = "{ datasets { name description branches { name headSeq } } }"
+
+
+@contextmanager
+def _user_errors() -> Iterator[None]:
+    try:
+        yield
+    except (SettingsError, TrainingdbError) as exc:
+        typer.echo(f"trainingdb: error: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+def _settings(data_dir: Path | None, database_url: str | None, blob_url: str | None) -> Settings:
+    return Settings.resolve(data_dir=data_dir, database_url=database_url, blob_url=blob_url)
+
+
+def _check_port_free(host: str, port: int) -> None:
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise SettingsError(f"--host: cannot resolve {host!r}: {exc.strerror}") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        # uvicorn binds with SO_REUSEADDR too; without it a port in TIME_WAIT would look taken.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise SettingsError(f"--port: cannot listen on {host}:{port}: {exc.strerror}") from None
+
+
+def _serve(runtime: Runtime, host: str, port: int, workers: int, log_level: str) -> None:
+    if workers == 1:
+        uvicorn.run(create_app(runtime.engine), host=host, port=port, log_level=log_level)
+        return
+    # Worker processes re-import the app; they reach the database this process resolved
+    # (embedded or not) through the environment.
+    os.environ[DATABASE_URL] = runtime.url.render_as_string(hide_password=False)
+    os.environ[BLOB_URL] = runtime.settings.blob_url
+    os.environ[DATA_DIR] = str(runtime.settings.data_dir)
+    uvicorn.run(
+        "trainingdb.server.app:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=log_level,
+    )
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"trainingdb {version('trainingdb')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    show_version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+
+
+@app.command()
+def serve(
+    host: Host = "127.0.0.1",
+    port: Port = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Server processes.")] = 1,
+    migrate: Annotated[
+        bool, typer.Option("--migrate", help="Apply pending migrations to an external database.")
+    ] = False,
+    log_level: LogLevel = "info",
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+    blob_url: BlobUrl = None,
+) -> None:
+    """Serve the GraphQL API (GraphiQL at /graphql).
+
+    The embedded database is migrated automatically; an external one must be at the current
+    schema already, or be migrated with --migrate.
+    """
+    with _user_errors():
+        settings = _settings(data_dir, database_url, blob_url)
+        _check_port_free(host, port)
+        with Runtime.open(settings) as runtime:
+            if runtime.embedded or migrate:
+                runtime.migrate()
+            else:
+                runtime.require_current_schema()
+            typer.echo(f"trainingdb: GraphiQL at http://{host}:{port}/graphql")
+            _serve(runtime, host, port, workers, log_level)
+
+
+@app.command()
+def migrate(
+    revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Apply the schema migrations (Alembic revisions) up to REVISION."""
+    with _user_errors():
+        settings = _settings(data_dir, database_url, None)
+        with Runtime.open(settings) as runtime:
+            before = runtime.schema_revision()
+            runtime.migrate(revision)
+            after = runtime.schema_revision()
+            if before == after:
+                typer.echo(f"trainingdb: database schema already at {after}")
+            else:
+                typer.echo(f"trainingdb: database schema migrated {before or 'empty'} -> {after}")
+
+
+@app.command()
+def demo(
+    host: Host = "127.0.0.1",
+    port: Port = 8000,
+    log_level: LogLevel = "info",
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+    blob_url: BlobUrl = None,
+) -> None:
+    """Load a small demo dataset (once) and serve it; Ctrl-C stops everything."""
+    from .demo.load import load_demo
+
+    with _user_errors():
+        settings = _settings(data_dir, database_url, blob_url)
+        _check_port_free(host, port)
+        with Runtime.open(settings) as runtime:
+            runtime.migrate()
+            summary = load_demo(runtime.engine, runtime.blobs)
+            state = "loaded" if summary.created else "already present, reused"
+            typer.echo(
+                f"trainingdb: demo dataset {summary.dataset!r} {state}: {summary.files} files, "
+                f"{summary.instances} instances on main; branches {', '.join(summary.branches)}; "
+                f"tags {', '.join(summary.tags)}\n"
+                f"trainingdb: data in {settings.data_dir}\n"
+                f"trainingdb: GraphiQL at http://{host}:{port}/graphql — try:\n\n"
+                f"    {EXAMPLE_QUERY}\n\n"
+                f"trainingdb: Ctrl-C stops the server"
+                + (" and the embedded PostgreSQL" if runtime.embedded else "")
+            )
+            _serve(runtime, host, port, 1, log_level)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

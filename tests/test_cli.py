@@ -1,0 +1,127 @@
+"""The `trainingdb` command, run as a subprocess against the test PostgreSQL."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+from sqlalchemy import URL
+
+from tests.clirun import environment, free_port, run, serving
+
+
+def dsn(url: URL) -> str:
+    return url.render_as_string(hide_password=False)
+
+
+def one_error_line(stderr: str) -> str:
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1, stderr
+    assert "Traceback" not in stderr
+    return lines[0]
+
+
+def test_help_for_every_command() -> None:
+    top = run("--help")
+    assert top.returncode == 0
+    for command in ("serve", "migrate", "demo"):
+        assert command in top.stdout
+    serve = run("serve", "--help")
+    assert serve.returncode == 0
+    for option in (
+        "--host",
+        "--port",
+        "--workers",
+        "--data-dir",
+        "--database-url",
+        "TRAININGDB_DATABASE_URL",
+    ):
+        assert option in serve.stdout
+    for command in ("migrate", "demo"):
+        result = run(command, "--help")
+        assert result.returncode == 0
+        assert "--data-dir" in result.stdout
+
+
+def test_version() -> None:
+    result = run("--version")
+    assert result.returncode == 0
+    assert result.stdout.startswith("trainingdb 0.")
+
+
+def test_migrate_an_empty_database_then_again(empty_database_url: URL) -> None:
+    first = run("migrate", "--database-url", dsn(empty_database_url))
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.strip() == "trainingdb: database schema migrated empty -> 0001"
+    # The environment variable works as well as the flag.
+    second = run("migrate", env=environment(TRAININGDB_DATABASE_URL=dsn(empty_database_url)))
+    assert second.returncode == 0, second.stderr
+    assert second.stdout.strip() == "trainingdb: database schema already at 0001"
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (
+            ["--database-url", "sqlite:///x.db"],
+            "trainingdb: error: TRAININGDB_DATABASE_URL: only PostgreSQL is supported, "
+            "got a 'sqlite' URL",
+        ),
+        (
+            ["--database-url", "postgresql://u:pw@127.0.0.1:{closed}/db"],
+            "trainingdb: error: TRAININGDB_DATABASE_URL: cannot connect to "
+            "postgresql+psycopg://u:***@127.0.0.1:{closed}/db: ",
+        ),
+        (
+            ["--blob-url", "s3://bucket/prefix", "--database-url", "postgresql://u@h/db"],
+            "trainingdb: error: TRAININGDB_BLOB_URL: ",
+        ),
+        (
+            ["--host", "no-such-host.invalid"],
+            "trainingdb: error: --host: cannot resolve 'no-such-host.invalid'",
+        ),
+    ],
+)
+def test_bad_settings_fail_with_one_line(args: list[str], expected: str) -> None:
+    closed = str(free_port())
+    args = [a.replace("{closed}", closed) for a in args]
+    result = run("serve", *args, "--port", str(free_port()))
+    assert result.returncode == 2
+    assert one_error_line(result.stderr).startswith(expected.replace("{closed}", closed))
+
+
+def test_port_in_use(database_url: URL) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run("serve", "--database-url", dsn(database_url), "--port", str(port))
+    assert result.returncode == 2
+    assert one_error_line(result.stderr).startswith(
+        f"trainingdb: error: --port: cannot listen on 127.0.0.1:{port}"
+    )
+
+
+def test_serve_refuses_an_unmigrated_external_database(empty_database_url: URL) -> None:
+    result = run("serve", "--database-url", dsn(empty_database_url), "--port", str(free_port()))
+    assert result.returncode == 2
+    assert one_error_line(result.stderr) == (
+        "trainingdb: error: the database schema is at revision none, this trainingdb needs 0001: "
+        "run `trainingdb migrate` (or `serve --migrate`)"
+    )
+
+
+@pytest.fixture
+def migrated_url(empty_database_url: URL) -> URL:
+    assert run("migrate", "--database-url", dsn(empty_database_url)).returncode == 0
+    return empty_database_url
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_serve_answers_and_stops_on_ctrl_c(migrated_url: URL, workers: int) -> None:
+    env = environment(TRAININGDB_DATABASE_URL=dsn(migrated_url))
+    with serving("serve", "--workers", str(workers), env=env) as server:
+        assert server.query("{ datasets { name branches { name } } }") == {"data": {"datasets": []}}
+        status = server.interrupt()
+    assert status == 0, server.stderr
+    assert "GraphiQL at http://127.0.0.1:" in server.stdout
