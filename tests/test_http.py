@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+from typing import Any
 
 import httpx
 import orjson
@@ -33,10 +34,10 @@ def seeded(engine: Engine) -> None:
         )
 
 
-async def graphql(client: httpx.AsyncClient, query: str, **variables: object) -> dict[str, object]:
+async def graphql(client: httpx.AsyncClient, query: str, **variables: object) -> dict[str, Any]:
     response = await client.post("/graphql", json={"query": query, "variables": variables})
     assert response.headers["content-type"].startswith("application/json")
-    body: dict[str, object] = orjson.loads(response.content)
+    body: dict[str, Any] = orjson.loads(response.content)
     return body
 
 
@@ -96,7 +97,7 @@ async def test_dataset_by_name(client: httpx.AsyncClient) -> None:
 
 async def test_missing_dataset_is_not_found(client: httpx.AsyncClient) -> None:
     body = await graphql(client, '{ dataset(name: "nope") { name } }')
-    [error] = body["errors"]  # type: ignore[misc]
+    [error] = body["errors"]
     assert error["message"] == "dataset 'nope' does not exist"
     assert error["extensions"] == {"code": "NOT_FOUND"}
     assert error["path"] == ["dataset"]
@@ -104,12 +105,12 @@ async def test_missing_dataset_is_not_found(client: httpx.AsyncClient) -> None:
 
 async def test_syntax_error_code(client: httpx.AsyncClient) -> None:
     body = await graphql(client, "{ datasets { name ")
-    [error] = body["errors"]  # type: ignore[misc]
+    [error] = body["errors"]
     assert error["extensions"]["code"] == "GRAPHQL_PARSE_FAILED"
 
 
 async def test_validation_error_code(client: httpx.AsyncClient) -> None:
     body = await graphql(client, "{ datasets { colour } }")
-    [error] = body["errors"]  # type: ignore[misc]
+    [error] = body["errors"]
     assert "colour" in error["message"]
     assert error["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
