@@ -1,4 +1,8 @@
-"""The blob store interface: content-addressed, streaming, deduplicated media bytes."""
+"""The blob store interface: content-addressed, streaming, deduplicated media bytes.
+
+A blob is named by the sha256 of its bytes, so the same picture imported twice is stored once
+and a database row can point at bytes that can never change under it.
+"""
 
 from __future__ import annotations
 
@@ -21,10 +25,8 @@ class BlobNotFoundError(LookupError):
 
 
 def check_sha256(sha256: str) -> str:
-    """`sha256` if it is 64 lowercase hex digits; ValueError naming it otherwise.
-
-    Keys become paths and object names, so nothing else may reach the store.
-    """
+    """`sha256` if it is 64 lowercase hex digits; ValueError naming the value otherwise."""
+    # Keys become file paths and object names: anything else could climb out of the store root.
     if not _SHA256.fullmatch(sha256):
         raise ValueError(f"not a sha256 (64 lowercase hex digits): {sha256!r}")
     return sha256
@@ -32,14 +34,22 @@ def check_sha256(sha256: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class StoredBlob:
+    """A blob as stored: its hash, its length in bytes and where the store keeps it.
+
+    The media type is not here: the same bytes are the same blob whatever a client calls them,
+    so the database records the type beside the hash.
+    """
+
     sha256: str
     size: int
     storage_key: str
 
 
 class BlobStore(Protocol):
+    """What the rest of trainingdb needs from a place that keeps media bytes."""
+
     def put_stream(self, chunks: Iterable[bytes]) -> StoredBlob:
-        """Store the concatenated chunks; holds one chunk in memory at a time."""
+        """Store the concatenated chunks, holding one chunk in memory at a time."""
         ...
 
     def put_file(self, path: Path) -> StoredBlob:
@@ -56,4 +66,8 @@ class BlobStore(Protocol):
 
     def exists(self, sha256: str) -> bool:
         """Whether the blob is stored."""
+        ...
+
+    def path_or_key(self, sha256: str) -> str:
+        """Where the blob lives (a file path or an object key), whether or not it exists yet."""
         ...

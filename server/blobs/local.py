@@ -1,8 +1,8 @@
 """Blob store in a local folder: `root/ab/cd/<sha256>`.
 
 Writes go to a temporary file in `root`, hashed chunk by chunk, fsynced, then renamed into
-place: a reader never sees a partial blob, two writers of the same bytes both succeed, and an
-interrupted write leaves nothing behind.
+place: a reader never sees a partial blob, two writers of the same bytes (threads or processes)
+both succeed, and an interrupted write leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from typing import BinaryIO
 
 from .base import CHUNK_SIZE, BlobNotFoundError, StoredBlob, check_sha256
 
+TEMP_PREFIX = ".incoming-"
+
 
 def _file_chunks(path: Path) -> Iterator[bytes]:
     with path.open("rb") as stream:
@@ -23,12 +25,26 @@ def _file_chunks(path: Path) -> Iterator[bytes]:
             yield chunk
 
 
+def _fsync_dir(folder: Path) -> None:
+    # A rename or a new directory is durable only once its parent directory is synced; the
+    # database may commit a row naming the blob right after put returns.
+    if os.name != "posix":
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 class LocalBlobStore:
+    """Blobs as files under `root`, two levels of fan-out so no directory grows huge."""
+
     def __init__(self, root: Path) -> None:
         self.root = root
 
     def key(self, sha256: str) -> str:
-        """The blob's path relative to the root."""
+        """The blob's path relative to the root; ValueError unless `sha256` is a sha256."""
         check_sha256(sha256)
         return f"{sha256[:2]}/{sha256[2:4]}/{sha256}"
 
@@ -36,13 +52,19 @@ class LocalBlobStore:
         """The blob's absolute path (which may not exist)."""
         return self.root / self.key(sha256)
 
+    def path_or_key(self, sha256: str) -> str:
+        """The blob's file path as a string (which may not exist)."""
+        return str(self.path(sha256))
+
     def put_stream(self, chunks: Iterable[bytes]) -> StoredBlob:
-        """Store the concatenated chunks; holds one chunk in memory at a time."""
+        """Store the concatenated chunks, holding one chunk in memory at a time."""
         self.root.mkdir(parents=True, exist_ok=True)
+        # In the root, not /tmp: os.replace is atomic only within one filesystem. mkstemp gives a
+        # unique name per writer and a private file, like the rest of the data directory.
+        fd, temp_name = tempfile.mkstemp(dir=self.root, prefix=TEMP_PREFIX)
+        temp = Path(temp_name)
         digest = hashlib.sha256()
         size = 0
-        fd, temp_name = tempfile.mkstemp(dir=self.root, prefix=".incoming-")
-        temp = Path(temp_name)
         try:
             with os.fdopen(fd, "wb") as out:
                 for chunk in chunks:
@@ -53,14 +75,16 @@ class LocalBlobStore:
                 os.fsync(out.fileno())
             sha256 = digest.hexdigest()
             final = self.path(sha256)
-            if final.exists():
-                temp.unlink()
-            else:
+            if not final.exists():
+                created = [d for d in (final.parent.parent, final.parent) if not d.exists()]
                 final.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(temp, final)
-        except BaseException:
+                for folder in {final.parent, *(d.parent for d in created)}:
+                    _fsync_dir(folder)
+        finally:
+            # After a successful rename the temp name is gone; otherwise this is the cleanup of
+            # a duplicate or of a write that failed part way.
             temp.unlink(missing_ok=True)
-            raise
         return StoredBlob(sha256=sha256, size=size, storage_key=self.key(sha256))
 
     def put_file(self, path: Path) -> StoredBlob:
