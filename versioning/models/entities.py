@@ -58,20 +58,18 @@ REVISION_ROW_ID = Sequence("revision_row_id_seq", metadata=Base.metadata)
 ALIVE = text("seq_to IS NULL")
 
 
+def alive_index(name: str, *columns: str, unique: bool = False) -> Index:
+    """A partial index over the rows alive at branch heads (`WHERE seq_to IS NULL`, rule 5)."""
+    return Index(name, "dataset_id", "branch_id", *columns, unique=unique, postgresql_where=ALIVE)
+
+
 def _versioned_indexes(table: str) -> tuple[Any, ...]:
     """The constraints and indexes every versioned table has (rules 4 and 5, diff, history)."""
     return (
         ForeignKeyConstraint(["dataset_id", "branch_id"], ["branch.dataset_id", "branch.id"]),
         CheckConstraint("seq_from >= 1", name="seq_from_positive"),
         CheckConstraint("seq_to IS NULL OR seq_to > seq_from", name="seq_range"),
-        Index(
-            f"uq_{table}_alive_entity",
-            "dataset_id",
-            "branch_id",
-            "entity_id",
-            unique=True,
-            postgresql_where=ALIVE,
-        ),
+        alive_index(f"uq_{table}_alive_entity", "entity_id", unique=True),
         # diff: rows a branch wrote, and rows it ended, since a given seq — O(changes).
         Index(f"ix_{table}_written", "dataset_id", "branch_id", "seq_from"),
         Index(
@@ -123,14 +121,7 @@ class Label(VersionedRow, Base):
         *_versioned_indexes("label"),
         CheckConstraint("name <> ''", name="name_not_empty"),
         CheckConstraint("color ~ '^#[0-9a-fA-F]{6}$'", name="color_hex"),
-        Index(
-            "uq_label_alive_name",
-            "dataset_id",
-            "branch_id",
-            "name",
-            unique=True,
-            postgresql_where=ALIVE,
-        ),
+        alive_index("uq_label_alive_name", "name", unique=True),
     )
 
 
@@ -165,14 +156,7 @@ class File(VersionedRow, Base):
             name="video_timing",
         ),
         CheckConstraint("jsonb_typeof(metadata) = 'object'", name="metadata_object"),
-        Index(
-            "uq_file_alive_name",
-            "dataset_id",
-            "branch_id",
-            "name",
-            unique=True,
-            postgresql_where=ALIVE,
-        ),
+        alive_index("uq_file_alive_name", "name", unique=True),
         Index("ix_file_blob", "dataset_id", "blob_sha256"),
     )
 
@@ -199,15 +183,7 @@ class Frame(VersionedRow, Base):
         CheckConstraint("frame_number >= 0", name="frame_number_non_negative"),
         CheckConstraint("timestamp >= 0", name="timestamp_non_negative"),
         CheckConstraint("jsonb_typeof(metadata) = 'object'", name="metadata_object"),
-        Index(
-            "uq_frame_alive_number",
-            "dataset_id",
-            "branch_id",
-            "file_entity_id",
-            "frame_number",
-            unique=True,
-            postgresql_where=ALIVE,
-        ),
+        alive_index("uq_frame_alive_number", "file_entity_id", "frame_number", unique=True),
     )
 
 
@@ -260,22 +236,8 @@ class Instance(VersionedRow, Base):
         CheckConstraint("model_run IS NULL OR source = 'model'", name="model_run_source"),
         CheckConstraint("jsonb_typeof(attributes) = 'object'", name="attributes_object"),
         # Head reads: a file's instances frame by frame, and instances by label and score.
-        Index(
-            "ix_instance_alive_file",
-            "dataset_id",
-            "branch_id",
-            "file_entity_id",
-            "frame_number",
-            postgresql_where=ALIVE,
-        ),
-        Index(
-            "ix_instance_alive_label",
-            "dataset_id",
-            "branch_id",
-            "label_entity_id",
-            "score",
-            postgresql_where=ALIVE,
-        ),
+        alive_index("ix_instance_alive_file", "file_entity_id", "frame_number"),
+        alive_index("ix_instance_alive_label", "label_entity_id", "score"),
     )
 
 
