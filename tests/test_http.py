@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import orjson
 import pytest
-from sqlalchemy import Engine, insert
+from sqlalchemy import Engine, delete, event, insert, select
 
 from trainingdb.server.app import create_app
 from trainingdb.server.database import create_db_engine, parse_database_url
@@ -114,3 +114,35 @@ async def test_validation_error_code(client: httpx.AsyncClient) -> None:
     [error] = body["errors"]
     assert "colour" in error["message"]
     assert error["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+
+
+async def test_datasets_with_branches_cost_two_statements_whatever_the_count(
+    client: httpx.AsyncClient, engine: Engine
+) -> None:
+    """No N+1: branches of every dataset load in one batched statement."""
+    statements: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            statements.append(statement)
+
+    query = "{ datasets { name branches { name } } }"
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        await graphql(client, query)
+        with engine.begin() as conn:
+            for i in range(5):
+                dataset = conn.scalar(
+                    insert(Dataset).values(name=f"more-{i}").returning(Dataset.id)
+                )
+                conn.execute(insert(Branch).values(dataset_id=dataset, name="main"))
+        statements.clear()
+        body = await graphql(client, query)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+        with engine.begin() as conn:
+            added = select(Dataset.id).where(Dataset.name.like("more-%"))
+            conn.execute(delete(Branch).where(Branch.dataset_id.in_(added)))
+            conn.execute(delete(Dataset).where(Dataset.id.in_(added)))
+    assert len(body["data"]["datasets"]) == 7
+    assert len(statements) == 2, statements
