@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import URL, Connection, Engine, create_engine, make_url, text
 from sqlalchemy.orm import Session
 
-from trainingdb import migrations
+import trainingdb.migrations as migrations
 from trainingdb.server.app import create_app
 from trainingdb.server.database import DRIVER, create_db_engine
 

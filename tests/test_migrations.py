@@ -9,7 +9,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import URL, Engine, create_engine, inspect, text
 
-from trainingdb import migrations
+import trainingdb.migrations as migrations
 from trainingdb.versioning.models import Base
 
 

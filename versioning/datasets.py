@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, insert, select
 
-from .errors import NotFoundError
-from .models import Dataset
+from .atomic import atomic
+from .errors import ConflictError, NotFoundError
+from .models import Branch, Dataset
+from .naming import check_name
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,4 +42,42 @@ def get_dataset(conn: Connection, name: str) -> DatasetRow:
     row = conn.execute(select(*_COLUMNS).where(Dataset.name == name)).one_or_none()
     if row is None:
         raise NotFoundError(f"dataset {name!r} does not exist")
+    return DatasetRow(*row)
+
+
+@atomic
+def create_dataset(
+    conn: Connection,
+    name: str,
+    *,
+    description: str = "",
+    owner_team_id: int | None = None,
+    default_branch: str = "main",
+) -> DatasetRow:
+    """A new dataset with an empty default branch; CONFLICT if the name is taken."""
+    check_name(name, "dataset name", allow_slash=False)
+    check_name(default_branch, "default branch name")
+    if conn.scalar(select(Dataset.id).where(Dataset.name == name)) is not None:
+        raise ConflictError(f"dataset {name!r} already exists")
+    row = conn.execute(
+        insert(Dataset)
+        .values(
+            name=name,
+            description=description,
+            owner_team_id=owner_team_id,
+            default_branch=default_branch,
+        )
+        .returning(*_COLUMNS)
+    ).one()
+    conn.execute(
+        insert(Branch).values(dataset_id=row.id, name=default_branch, owner_team_id=owner_team_id)
+    )
+    return DatasetRow(*row)
+
+
+def get_dataset_by_id(conn: Connection, dataset_id: int) -> DatasetRow:
+    """The dataset with id `dataset_id`; NOT_FOUND when there is none."""
+    row = conn.execute(select(*_COLUMNS).where(Dataset.id == dataset_id)).one_or_none()
+    if row is None:
+        raise NotFoundError(f"dataset {dataset_id} does not exist")
     return DatasetRow(*row)

@@ -6,7 +6,9 @@ Codes are part of the public API: clients branch on them, so a code is never ren
 
 from __future__ import annotations
 
-from typing import ClassVar
+import uuid
+from dataclasses import dataclass
+from typing import ClassVar, Literal
 
 
 class TrainingdbError(Exception):
@@ -35,3 +37,34 @@ class ConflictError(TrainingdbError):
     """The request contradicts current state (a name taken, a concurrent change)."""
 
     code = "CONFLICT"
+
+
+class ProtectedBranchError(TrainingdbError):
+    """A direct write, revert or deletion on a protected branch (merges are allowed)."""
+
+    code = "PROTECTED_BRANCH"
+
+
+@dataclass(frozen=True, slots=True)
+class Conflict:
+    """One reason a merge stopped: an entity both sides changed since the base to different
+    states (`source_change`, `target_change`), or a result breaking an invariant (`message`)."""
+
+    kind: str
+    entity_id: uuid.UUID
+    source_change: Literal["added", "removed", "modified"] | None
+    target_change: Literal["added", "removed", "modified"] | None
+    message: str = ""
+
+
+class MergeConflictError(ConflictError):
+    """A merge found entities both sides changed differently, or a result breaking an invariant.
+
+    `conflicts` lists each one; nothing was written.
+    """
+
+    code = "MERGE_CONFLICT"
+
+    def __init__(self, message: str, conflicts: tuple[Conflict, ...]) -> None:
+        super().__init__(message)
+        self.conflicts = conflicts

@@ -1,4 +1,12 @@
-"""Reading refs: the branches of datasets."""
+"""Branch rows: loading a dataset's branches, listing them, and locking one for a write.
+
+Every write, commit, merge and revert on a branch first takes `lock_branch`: a row lock on the
+branch row (`SELECT ... FOR UPDATE`) held to the end of the transaction. Writers on one branch
+run one after the other and a commit waits for a write in progress, so no change is lost and no
+commit is half visible; readers never wait. A row lock rather than an advisory lock: it ends
+with the transaction whatever happens, needs no session state (it works behind a
+transaction-pooling proxy), and under Citus it lives with the dataset's rows.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +17,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, select
 
+from .errors import NotFoundError, ProtectedBranchError
 from .models import Branch
 
 
@@ -22,21 +31,32 @@ class BranchRow:
     head_seq: int
     protected: bool
     created_at: datetime
+    deleted_at: datetime | None
+
+
+BRANCH_COLUMNS = (
+    Branch.dataset_id,
+    Branch.id,
+    Branch.name,
+    Branch.parent_branch_id,
+    Branch.fork_seq,
+    Branch.head_seq,
+    Branch.protected,
+    Branch.created_at,
+    Branch.deleted_at,
+)
+
+
+def load_branches(conn: Connection, dataset_id: int) -> dict[int, BranchRow]:
+    """Every branch of the dataset, deleted ones included (lineages may pass through them)."""
+    rows = conn.execute(select(*BRANCH_COLUMNS).where(Branch.dataset_id == dataset_id))
+    return {row.id: BranchRow(*row) for row in rows}
 
 
 def branches_of(conn: Connection, dataset_ids: Sequence[int]) -> dict[int, list[BranchRow]]:
     """Live branches of each dataset in `dataset_ids`, by name; one statement for all of them."""
     rows = conn.execute(
-        select(
-            Branch.dataset_id,
-            Branch.id,
-            Branch.name,
-            Branch.parent_branch_id,
-            Branch.fork_seq,
-            Branch.head_seq,
-            Branch.protected,
-            Branch.created_at,
-        )
+        select(*BRANCH_COLUMNS)
         .where(Branch.dataset_id.in_(dataset_ids), Branch.deleted_at.is_(None))
         .order_by(Branch.dataset_id, Branch.name)
     )
@@ -44,3 +64,25 @@ def branches_of(conn: Connection, dataset_ids: Sequence[int]) -> dict[int, list[
     for row in rows:
         result[row.dataset_id].append(BranchRow(*row))
     return {dataset_id: result.get(dataset_id, []) for dataset_id in dataset_ids}
+
+
+def lock_branch(conn: Connection, dataset_id: int, name: str) -> BranchRow:
+    """The live branch `name`, row-locked until the transaction ends; NOT_FOUND if none."""
+    row = conn.execute(
+        select(*BRANCH_COLUMNS)
+        .where(Branch.dataset_id == dataset_id, Branch.name == name, Branch.deleted_at.is_(None))
+        .with_for_update()
+    ).one_or_none()
+    if row is None:
+        raise NotFoundError(f"branch {name!r} does not exist")
+    return BranchRow(*row)
+
+
+def lock_for_write(conn: Connection, dataset_id: int, name: str) -> BranchRow:
+    """`lock_branch`, refusing a protected branch (PROTECTED_BRANCH)."""
+    branch = lock_branch(conn, dataset_id, name)
+    if branch.protected:
+        raise ProtectedBranchError(
+            f"branch {name!r} is protected: change it through a merge from another branch"
+        )
+    return branch

@@ -81,6 +81,9 @@ class Commit(Base):
     merged_branch_id: Mapped[int | None]
     merged_seq: Mapped[int | None]
     created_at: Mapped[datetime] = created_at_column()
+    # Total order of commits: merge picks its base by the most recent merge commit, and
+    # created_at (the transaction's start) ties for commits made in one transaction.
+    ordinal: Mapped[int] = mapped_column(Identity())
 
     __table_args__ = (
         ForeignKeyConstraint(["dataset_id", "branch_id"], ["branch.dataset_id", "branch.id"]),
@@ -89,6 +92,14 @@ class Commit(Base):
         ),
         UniqueConstraint("dataset_id", "branch_id", "seq"),
         CheckConstraint("seq >= 1", name="seq_positive"),
+        # merge: the merge commits along a lineage, to find the base.
+        Index(
+            "ix_commit_merges",
+            "dataset_id",
+            "branch_id",
+            "seq",
+            postgresql_where=text("merged_branch_id IS NOT NULL"),
+        ),
         CheckConstraint("(merged_branch_id IS NULL) = (merged_seq IS NULL)", name="merge_source"),
     )
 

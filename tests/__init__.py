@@ -1,0 +1,1 @@
+"""trainingdb tests (not installed)."""

@@ -1,0 +1,94 @@
+"""Creating, deleting and protecting branches: O(1), no row copied."""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, func, insert, select, update
+
+from .atomic import atomic
+from .datasets import get_dataset_by_id
+from .errors import ConflictError, InvalidInputError, NotFoundError, ProtectedBranchError
+from .models import Branch, Tag
+from .naming import check_name
+from .refs import BRANCH_COLUMNS, BranchRow, lock_branch
+from .versions import committed
+
+
+def _check_free(conn: Connection, dataset_id: int, name: str) -> None:
+    taken_by_branch = conn.scalar(
+        select(Branch.id).where(
+            Branch.dataset_id == dataset_id, Branch.name == name, Branch.deleted_at.is_(None)
+        )
+    )
+    if taken_by_branch is not None:
+        raise ConflictError(f"branch {name!r} already exists")
+    if conn.scalar(select(Tag.id).where(Tag.dataset_id == dataset_id, Tag.name == name)):
+        raise ConflictError(f"{name!r} is already a tag: branches and tags share one namespace")
+
+
+@atomic
+def create_branch(
+    conn: Connection,
+    dataset_id: int,
+    name: str,
+    from_ref: str | None = None,
+    *,
+    owner_team_id: int | None = None,
+    created_by: str = "",
+) -> BranchRow:
+    """create_branch: a new line starting at `from_ref` (a branch: its last commit); O(1)."""
+    check_name(name, "branch name")
+    source = (
+        from_ref if from_ref is not None else get_dataset_by_id(conn, dataset_id).default_branch
+    )
+    start = committed(conn, dataset_id, source)
+    _check_free(conn, dataset_id, name)
+    row = conn.execute(
+        insert(Branch)
+        .values(
+            dataset_id=dataset_id,
+            name=name,
+            parent_branch_id=start.branch_id,
+            fork_seq=start.seq,
+            owner_team_id=owner_team_id,
+            created_by=created_by,
+        )
+        .returning(*BRANCH_COLUMNS)
+    ).one()
+    return BranchRow(*row)
+
+
+@atomic
+def delete_branch(conn: Connection, dataset_id: int, name: str) -> None:
+    """delete_branch: the name is free again; its rows stay until gc proves nothing sees them."""
+    branch = lock_branch(conn, dataset_id, name)
+    if name == get_dataset_by_id(conn, dataset_id).default_branch:
+        raise InvalidInputError(f"branch {name!r} is the dataset's default branch")
+    if branch.protected:
+        raise ProtectedBranchError(f"branch {name!r} is protected: unprotect it first")
+    conn.execute(
+        update(Branch)
+        .where(Branch.dataset_id == dataset_id, Branch.id == branch.id)
+        .values(deleted_at=func.now())
+    )
+
+
+@atomic
+def set_protected(conn: Connection, dataset_id: int, name: str, protected: bool) -> None:
+    """set_protected: a protected branch refuses direct writes and accepts merges."""
+    branch = lock_branch(conn, dataset_id, name)
+    conn.execute(
+        update(Branch)
+        .where(Branch.dataset_id == dataset_id, Branch.id == branch.id)
+        .values(protected=protected)
+    )
+
+
+def check_branch_exists(conn: Connection, dataset_id: int, name: str) -> None:
+    """NOT_FOUND unless `name` is a live branch."""
+    found = conn.scalar(
+        select(Branch.id).where(
+            Branch.dataset_id == dataset_id, Branch.name == name, Branch.deleted_at.is_(None)
+        )
+    )
+    if found is None:
+        raise NotFoundError(f"branch {name!r} does not exist")

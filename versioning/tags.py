@@ -1,0 +1,89 @@
+"""Tags: a name for one committed state; O(1)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, delete, insert, select
+
+from .atomic import atomic
+from .errors import ConflictError, InvalidInputError, NotFoundError
+from .models import Branch, Tag
+from .naming import check_name
+from .versions import committed
+
+
+@dataclass(frozen=True, slots=True)
+class TagRow:
+    dataset_id: int
+    id: int
+    name: str
+    branch_id: int
+    seq: int
+    message: str
+    created_by: str
+    created_at: datetime
+
+
+_COLUMNS = (
+    Tag.dataset_id,
+    Tag.id,
+    Tag.name,
+    Tag.branch_id,
+    Tag.seq,
+    Tag.message,
+    Tag.created_by,
+    Tag.created_at,
+)
+
+
+@atomic
+def create_tag(
+    conn: Connection,
+    dataset_id: int,
+    name: str,
+    ref: str,
+    *,
+    message: str = "",
+    created_by: str = "",
+) -> TagRow:
+    """create_tag: `name` for the committed state `ref` names (a branch: its last commit)."""
+    check_name(name, "tag name")
+    version = committed(conn, dataset_id, ref)
+    if version.seq == 0:
+        raise InvalidInputError(f"{ref!r} has no commit to tag")
+    if conn.scalar(select(Tag.id).where(Tag.dataset_id == dataset_id, Tag.name == name)):
+        raise ConflictError(f"tag {name!r} already exists")
+    branch_named = select(Branch.id).where(
+        Branch.dataset_id == dataset_id, Branch.name == name, Branch.deleted_at.is_(None)
+    )
+    if conn.scalar(branch_named) is not None:
+        raise ConflictError(f"{name!r} is already a branch: branches and tags share one namespace")
+    row = conn.execute(
+        insert(Tag)
+        .values(
+            dataset_id=dataset_id,
+            name=name,
+            branch_id=version.branch_id,
+            seq=version.seq,
+            message=message,
+            created_by=created_by,
+        )
+        .returning(*_COLUMNS)
+    ).one()
+    return TagRow(**row._asdict())
+
+
+@atomic
+def delete_tag(conn: Connection, dataset_id: int, name: str) -> None:
+    """delete_tag: the name is free again; NOT_FOUND if there is no such tag."""
+    gone = conn.execute(delete(Tag).where(Tag.dataset_id == dataset_id, Tag.name == name))
+    if gone.rowcount == 0:
+        raise NotFoundError(f"tag {name!r} does not exist")
+
+
+def list_tags(conn: Connection, dataset_id: int) -> list[TagRow]:
+    """The dataset's tags, by name."""
+    rows = conn.execute(select(*_COLUMNS).where(Tag.dataset_id == dataset_id).order_by(Tag.name))
+    return [TagRow(*row) for row in rows]

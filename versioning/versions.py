@@ -1,0 +1,141 @@
+"""Versions: what a ref string names, and the lineage a read at that version walks.
+
+A version is `(branch, seq)`; the lineage is `[(branch, seq), (parent, fork_seq), ...]`
+(row rule 5 in `models/entities.py`). A branch name means its working state: `seq = head_seq + 1`
+and every row alive at the head counts, uncommitted writes included.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, String, cast, func, select
+
+from .errors import InvalidInputError, NotFoundError
+from .models import Commit, Tag
+from .refs import BranchRow, load_branches
+
+_AT = re.compile(r"^(?P<name>.+)@(?P<seq>\d+)$")
+_HEX = re.compile(r"^[0-9a-f]{8,32}$")
+COMMIT_PREFIX_MIN = 8
+
+
+@dataclass(frozen=True, slots=True)
+class LineageEntry:
+    branch_id: int
+    seq: int
+    # True for the first entry of a working-state version: rows alive at the head count
+    # (`seq_to IS NULL`), and the partial indexes serve the read.
+    head: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Version:
+    dataset_id: int
+    branch_id: int
+    seq: int
+    working: bool
+    ref: str
+    lineage: tuple[LineageEntry, ...]
+
+    def seq_on(self, branch_id: int) -> int | None:
+        """The seq at which this version sees `branch_id`, or None when it is not in its lineage."""
+        for entry in self.lineage:
+            if entry.branch_id == branch_id:
+                return entry.seq
+        return None
+
+    def contains(self, branch_id: int, seq: int) -> bool:
+        """Whether state `(branch_id, seq)` is an ancestor of (or equal to) this version."""
+        mine = self.seq_on(branch_id)
+        return mine is not None and seq <= mine
+
+
+def version_at(
+    branches: Mapping[int, BranchRow], branch_id: int, seq: int, ref: str, working: bool = False
+) -> Version:
+    """The version `(branch_id, seq)` with its lineage, from the dataset's branches."""
+    entries = [LineageEntry(branch_id, seq, head=working)]
+    branch = branches[branch_id]
+    while branch.parent_branch_id is not None:
+        assert branch.fork_seq is not None
+        entries.append(LineageEntry(branch.parent_branch_id, branch.fork_seq))
+        branch = branches[branch.parent_branch_id]
+    return Version(branch.dataset_id, branch_id, seq, working, ref, tuple(entries))
+
+
+def working_version(branches: Mapping[int, BranchRow], branch: BranchRow) -> Version:
+    """The working state of `branch`: committed state `head_seq` plus uncommitted writes."""
+    return version_at(branches, branch.id, branch.head_seq + 1, branch.name, working=True)
+
+
+def last_commit_version(branches: Mapping[int, BranchRow], branch: BranchRow) -> Version:
+    """The last committed state of `branch` (`@0` when it has no commit of its own)."""
+    return version_at(branches, branch.id, branch.head_seq, f"{branch.name}@{branch.head_seq}")
+
+
+def live_branch(branches: Mapping[int, BranchRow], name: str) -> BranchRow | None:
+    """The live branch called `name`, if any."""
+    for branch in branches.values():
+        if branch.name == name and branch.deleted_at is None:
+            return branch
+    return None
+
+
+def _commit_state(conn: Connection, dataset_id: int, ref: str) -> tuple[int, int] | None:
+    text = ref.lower().replace("-", "")
+    if not _HEX.match(text):
+        return None
+    digits = func.replace(cast(Commit.id, String), "-", "")
+    rows = conn.execute(
+        select(Commit.dataset_id, Commit.branch_id, Commit.seq).where(digits.startswith(text))
+    ).all()
+    mine = [(r.branch_id, r.seq) for r in rows if r.dataset_id == dataset_id]
+    if len(mine) > 1:
+        raise InvalidInputError(f"commit id prefix {ref!r} is ambiguous: give more digits")
+    if mine:
+        return mine[0]
+    if rows:
+        raise InvalidInputError(f"commit {ref!r} belongs to another dataset")
+    return None
+
+
+def resolve(conn: Connection, dataset_id: int, ref: str) -> Version:
+    """The version `ref` names: `branch@seq`, branch (working state), tag, or commit id."""
+    if not ref:
+        raise InvalidInputError("empty version ref")
+    branches = load_branches(conn, dataset_id)
+    at = _AT.match(ref)
+    if at:
+        branch = live_branch(branches, at["name"])
+        if branch is None:
+            raise NotFoundError(f"branch {at['name']!r} does not exist")
+        seq = int(at["seq"])
+        if seq > branch.head_seq:
+            raise NotFoundError(
+                f"branch {branch.name!r} has no commit {seq}; its last is {branch.head_seq}"
+            )
+        return version_at(branches, branch.id, seq, ref)
+    branch = live_branch(branches, ref)
+    if branch is not None:
+        return working_version(branches, branch)
+    tag = conn.execute(
+        select(Tag.branch_id, Tag.seq).where(Tag.dataset_id == dataset_id, Tag.name == ref)
+    ).one_or_none()
+    if tag is not None:
+        return version_at(branches, tag.branch_id, tag.seq, ref)
+    state = _commit_state(conn, dataset_id, ref)
+    if state is not None:
+        return version_at(branches, state[0], state[1], ref)
+    raise NotFoundError(f"no branch, tag or commit called {ref!r}")
+
+
+def committed(conn: Connection, dataset_id: int, ref: str) -> Version:
+    """Like `resolve`, but a branch name means its last commit (for branching, tags, merges)."""
+    version = resolve(conn, dataset_id, ref)
+    if not version.working:
+        return version
+    branches = load_branches(conn, dataset_id)
+    return last_commit_version(branches, branches[version.branch_id])

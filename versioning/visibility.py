@@ -1,0 +1,57 @@
+"""Read at a version: the visibility predicate of row rule 5 as a composable SQL construct.
+
+`visible(table, version)` is a WHERE clause over one versioned table. The query layer composes it
+with any filter; it never scans more than the lineage needs:
+- the working state of a root branch is `branch_id = b AND seq_to IS NULL` (partial indexes);
+- every other lineage entry adds one range term, and a kill anti-join only against the branches
+  that come before it in the lineage (the first entry can never be hidden by a kill).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, Table, and_, exists, or_, select
+
+from .models import Kill
+from .versions import LineageEntry, Version
+
+_KILL: Table = Kill.__table__  # type: ignore[assignment]
+
+
+def _alive_at(table: Table, entry: LineageEntry) -> ColumnElement[bool]:
+    if entry.head:
+        return and_(table.c.branch_id == entry.branch_id, table.c.seq_to.is_(None))
+    return and_(
+        table.c.branch_id == entry.branch_id,
+        table.c.seq_from <= entry.seq,
+        or_(table.c.seq_to.is_(None), table.c.seq_to > entry.seq),
+    )
+
+
+def _not_killed_by(table: Table, earlier: tuple[LineageEntry, ...]) -> ColumnElement[bool]:
+    kill = _KILL.alias("k")
+    by_earlier = [and_(kill.c.branch_id == e.branch_id, kill.c.seq <= e.seq) for e in earlier]
+    return ~exists().where(
+        kill.c.dataset_id == table.c.dataset_id,
+        kill.c.row_id == table.c.row_id,
+        or_(*by_earlier) if len(by_earlier) > 1 else by_earlier[0],
+    )
+
+
+def visible(table: Table, version: Version) -> ColumnElement[bool]:
+    """Rows of `table` visible at `version` (row rule 5); dataset filter included."""
+    terms = []
+    for i, entry in enumerate(version.lineage):
+        term = _alive_at(table, entry)
+        if i:
+            term = and_(term, _not_killed_by(table, version.lineage[:i]))
+        terms.append(term)
+    return and_(
+        table.c.dataset_id == version.dataset_id, terms[0] if len(terms) == 1 else or_(*terms)
+    )
+
+
+def visible_rows(table: Table, version: Version, *columns: Any) -> Select[Any]:
+    """SELECT `columns` (default: all) of the rows of `table` visible at `version`."""
+    return select(*(columns or (table,))).where(visible(table, version))
