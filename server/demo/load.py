@@ -5,8 +5,7 @@ human-made and some model predictions; one short video with frame-level instance
 tracks and keyframe rows; branch `main` with two commits, tag `v1` on the first, and branch
 `team-a` forked from `v1` with model predictions and one corrected box.
 
-The rows follow the row rules of `versioning/models/entities.py` directly: replacing a row the
-branch owns ends it (`seq_to`), replacing an inherited one records a kill. Loading is idempotent:
+Everything goes through the versioning engine, as a user's writes would. Loading is idempotent:
 a database that already has the dataset is left as it is.
 """
 
@@ -16,24 +15,18 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, insert, select, text, update
+from sqlalchemy import Connection, Engine, insert, select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 
+from trainingdb import versioning as v
 from trainingdb.server.blobs import BlobStore
 from trainingdb.versioning.models import (
     Blob,
     Branch,
-    Commit,
     Dataset,
-    EntityType,
-    File,
-    Frame,
-    Instance,
     InstanceKind,
-    Kill,
-    Label,
     MediaType,
     Source,
-    Tag,
     Team,
 )
 
@@ -54,18 +47,6 @@ LABELS: dict[str, tuple[str, dict[str, Any]]] = {
 }
 
 
-_INSTANCE_DEFAULTS: dict[str, Any] = {
-    "frame_number": None,
-    "points": None,
-    "attributes": {},
-    "score": None,
-    "source": Source.HUMAN.value,
-    "model_run": None,
-    "track_id": None,
-    "author": DEMO_TEAM,
-}
-
-
 def entity_id(kind: str, name: str) -> uuid.UUID:
     """The demo's stable entity id for `kind`/`name`."""
     return uuid.uuid5(_NAMESPACE, f"{DEMO_DATASET}/{kind}/{name}")
@@ -81,80 +62,21 @@ class DemoSummary:
     tags: tuple[str, ...]
 
 
-class _Writer:
-    """Inserts revisions of one dataset at one (branch, seq)."""
-
-    def __init__(self, conn: Connection, dataset_id: int, blobs: BlobStore) -> None:
-        self.conn = conn
-        self.dataset_id = dataset_id
-        self.blobs = blobs
-        self.branch_id = 0
-        self.seq = 0
-
-    def at(self, branch_id: int, seq: int) -> _Writer:
-        self.branch_id, self.seq = branch_id, seq
-        return self
-
-    def row(self, entity: uuid.UUID) -> dict[str, Any]:
-        return {
-            "dataset_id": self.dataset_id,
-            "entity_id": entity,
-            "branch_id": self.branch_id,
-            "seq_from": self.seq,
-        }
-
-    def blob(self, data: bytes, mime: str) -> str:
-        stored = self.blobs.put_bytes(data)
-        self.conn.execute(
-            insert(Blob).values(
-                dataset_id=self.dataset_id,
-                sha256=stored.sha256,
-                size=stored.size,
-                mime=mime,
-                storage_key=stored.storage_key,
-            )
+def _store_blob(conn: Connection, dataset_id: int, blobs: BlobStore, data: bytes, mime: str) -> str:
+    """Put bytes in the blob store and record that the dataset references them."""
+    stored = blobs.put_bytes(data)
+    conn.execute(
+        pg_insert(Blob)
+        .values(
+            dataset_id=dataset_id,
+            sha256=stored.sha256,
+            size=stored.size,
+            mime=mime,
+            storage_key=stored.storage_key,
         )
-        return stored.sha256
-
-    def label(self, name: str, color: str, schema: dict[str, Any]) -> uuid.UUID:
-        entity = entity_id("label", name)
-        self.conn.execute(
-            insert(Label).values(
-                **self.row(entity), name=name, color=color, attribute_schema=schema
-            )
-        )
-        return entity
-
-    def file(self, name: str, sha256: str, **media: Any) -> uuid.UUID:
-        entity = entity_id("file", name)
-        self.conn.execute(
-            insert(File).values(**self.row(entity), name=name, blob_sha256=sha256, **media)
-        )
-        return entity
-
-    def instances(self, rows: list[dict[str, Any]]) -> None:
-        # One multi-row INSERT, not a loop of statements; its rows must all name the same columns.
-        if rows:
-            self.conn.execute(
-                insert(Instance),
-                [{**_INSTANCE_DEFAULTS, **self.row(row.pop("entity_id")), **row} for row in rows],
-            )
-
-    def commit(self, message: str) -> None:
-        self.conn.execute(
-            insert(Commit).values(
-                dataset_id=self.dataset_id,
-                branch_id=self.branch_id,
-                seq=self.seq,
-                message=message,
-                author=DEMO_TEAM,
-            )
-        )
-        self.conn.execute(
-            update(Branch)
-            .where(Branch.dataset_id == self.dataset_id, Branch.id == self.branch_id)
-            .values(head_seq=self.seq)
-        )
+        .on_conflict_do_nothing()
+    )
+    return stored.sha256
 
 
 def _image_instances(
@@ -209,107 +131,115 @@ def _load(conn: Connection, blobs: BlobStore) -> None:
     team_id = conn.scalar(select(Team.id).where(Team.name == DEMO_TEAM)) or conn.scalar(
         insert(Team).values(name=DEMO_TEAM).returning(Team.id)
     )
-    dataset_id = conn.scalar(
-        insert(Dataset)
-        .values(
-            name=DEMO_DATASET,
-            owner_team_id=team_id,
-            description="Generated street scenes and a short drive video, for trying trainingdb.",
-        )
-        .returning(Dataset.id)
-    )
-    assert dataset_id is not None
-    main = conn.scalar(
-        insert(Branch)
-        .values(dataset_id=dataset_id, name="main", owner_team_id=team_id, created_by=DEMO_TEAM)
-        .returning(Branch.id)
-    )
-    assert main is not None
-    w = _Writer(conn, dataset_id, blobs).at(main, 1)
-
-    labels = {name: w.label(name, color, schema) for name, (color, schema) in LABELS.items()}
-    images = make_images()
-    for image in images:
-        sha = w.blob(image.data, image.mime)
-        file = w.file(
-            image.name,
-            sha,
-            media_type=MediaType.IMAGE.value,
-            width=image.width,
-            height=image.height,
-        )
-        w.instances(_image_instances(image, file, labels))
-    video = make_video()
-    sha = w.blob(video.data, video.mime)
-    video_file = w.file(
-        video.name,
-        sha,
-        media_type=MediaType.VIDEO.value,
-        width=video.width,
-        height=video.height,
-        fps=video.fps,
-        frame_count=video.frame_count,
-        duration=video.duration,
-        metadata_={"camera": "front", "city": "demo"},
-    )
-    w.instances(_video_instances(video, video_file, labels))
-    keyframes = range(0, video.frame_count, int(video.fps))
-    conn.execute(
-        insert(Frame),
+    ds = v.create_dataset(
+        conn,
+        DEMO_DATASET,
+        description="Generated street scenes and a short drive video, for trying trainingdb.",
+        owner_team_id=team_id,
+    ).id
+    v.create(
+        conn,
+        ds,
+        "main",
+        "label",
         [
             {
-                **w.row(entity_id("frame", f"{video.name}/{n}")),
+                "entity_id": entity_id("label", name),
+                "name": name,
+                "color": color,
+                "attribute_schema": schema,
+            }
+            for name, (color, schema) in LABELS.items()
+        ],
+    )
+    labels = {name: entity_id("label", name) for name in LABELS}
+    images = make_images()
+    v.create(
+        conn,
+        ds,
+        "main",
+        "file",
+        [
+            {
+                "entity_id": entity_id("file", image.name),
+                "name": image.name,
+                "blob_sha256": _store_blob(conn, ds, blobs, image.data, image.mime),
+                "media_type": MediaType.IMAGE.value,
+                "width": image.width,
+                "height": image.height,
+                "author": DEMO_TEAM,
+            }
+            for image in images
+        ],
+    )
+    for image in images:
+        v.create(
+            conn,
+            ds,
+            "main",
+            "instance",
+            _image_instances(image, entity_id("file", image.name), labels),
+        )
+    video = make_video()
+    video_file = entity_id("file", video.name)
+    v.create(
+        conn,
+        ds,
+        "main",
+        "file",
+        [
+            {
+                "entity_id": video_file,
+                "name": video.name,
+                "blob_sha256": _store_blob(conn, ds, blobs, video.data, video.mime),
+                "media_type": MediaType.VIDEO.value,
+                "width": video.width,
+                "height": video.height,
+                "fps": video.fps,
+                "frame_count": video.frame_count,
+                "duration": video.duration,
+                "metadata": {"camera": "front", "city": "demo"},
+                "author": DEMO_TEAM,
+            }
+        ],
+    )
+    v.create(conn, ds, "main", "instance", _video_instances(video, video_file, labels))
+    v.create(
+        conn,
+        ds,
+        "main",
+        "frame",
+        [
+            {
+                "entity_id": entity_id("frame", f"{video.name}/{n}"),
                 "file_entity_id": video_file,
                 "frame_number": n,
                 "timestamp": n / video.fps,
-                "metadata_": {"keyframe": True},
+                "metadata": {"keyframe": True},
             }
-            for n in keyframes
+            for n in range(0, video.frame_count, int(video.fps))
         ],
     )
-    w.commit("Import street scenes")
-    conn.execute(
-        insert(Tag).values(
-            dataset_id=dataset_id, name="v1", branch_id=main, seq=1, created_by=DEMO_TEAM
-        )
-    )
+    v.commit(conn, ds, "main", "Import street scenes", DEMO_TEAM)
+    v.create_tag(conn, ds, "v1", "main", created_by=DEMO_TEAM)
 
-    # team-a forks from v1, corrects one inherited box (kill + new revision of the same entity)
-    # and adds a newer model's predictions.
-    team_a = conn.scalar(
-        insert(Branch)
-        .values(
-            dataset_id=dataset_id,
-            name="team-a",
-            parent_branch_id=main,
-            fork_seq=1,
-            owner_team_id=team_id,
-            created_by=DEMO_TEAM,
-        )
-        .returning(Branch.id)
-    )
-    assert team_a is not None
-    w.at(team_a, 1)
+    # team-a forks from v1, corrects one inherited car box and adds a newer model's predictions.
+    v.create_branch(conn, ds, "team-a", "v1", owner_team_id=team_id, created_by=DEMO_TEAM)
     first = images[0]
     car = next(i for i, obj in enumerate(first.objects) if obj.label == "car")
-    corrected = entity_id("instance", f"{first.name}/{car}")
-    old_row = conn.scalar(
-        select(Instance.row_id).where(
-            Instance.dataset_id == dataset_id, Instance.entity_id == corrected
-        )
+    fixed = first.objects[car]
+    v.update(
+        conn,
+        ds,
+        "team-a",
+        "instance",
+        {
+            entity_id("instance", f"{first.name}/{car}"): {
+                "x": max(0.0, fixed.x - 2),
+                "attributes": {**fixed.attributes, "reviewed": True},
+            }
+        },
     )
-    conn.execute(
-        insert(Kill).values(
-            dataset_id=dataset_id,
-            branch_id=team_a,
-            row_id=old_row,
-            seq=1,
-            entity_type=EntityType.INSTANCE.value,
-        )
-    )
-    fixed = _image_instances(first, entity_id("file", first.name), labels)[car]
-    fixed["x"] = max(0.0, fixed["x"] - 2)
-    fixed["attributes"] = {**fixed["attributes"], "reviewed": True}
     predictions = []
     for image in images:
         cars = [
@@ -334,50 +264,27 @@ def _load(conn: Connection, blobs: BlobStore) -> None:
                     "author": DEMO_TEAM,
                 }
             )
-    w.instances([fixed, *predictions])
-    w.commit("detector-v2 predictions; one car box corrected")
+    v.create(conn, ds, "team-a", "instance", predictions)
+    v.commit(conn, ds, "team-a", "detector-v2 predictions; one car box corrected", DEMO_TEAM)
 
-    # main moves on: recolour a label it owns (end the old revision, insert the new one).
-    w.at(main, 2)
-    light = labels["traffic_light"]
-    conn.execute(
-        update(Label)
-        .where(Label.dataset_id == dataset_id, Label.entity_id == light, Label.seq_to.is_(None))
-        .values(seq_to=2)
-    )
-    w.label("traffic_light", "#ff8c00", LABELS["traffic_light"][1])
-    w.commit("Recolour traffic_light")
+    # main moves on: recolour a label.
+    v.update(conn, ds, "main", "label", {labels["traffic_light"]: {"color": "#ff8c00"}})
+    v.commit(conn, ds, "main", "Recolour traffic_light", DEMO_TEAM)
 
 
 def _summary(conn: Connection, dataset_id: int, created: bool) -> DemoSummary:
-    def count(model: type[File] | type[Instance]) -> int:
-        # Head of the default branch (a root branch): alive rows it owns.
-        return (
-            conn.scalar(
-                select(func.count())
-                .select_from(model)
-                .join(
-                    Branch,
-                    (Branch.dataset_id == model.dataset_id) & (Branch.id == model.branch_id),
-                )
-                .where(
-                    model.dataset_id == dataset_id, Branch.name == "main", model.seq_to.is_(None)
-                )
-            )
-            or 0
-        )
-
     branches = conn.scalars(
-        select(Branch.name).where(Branch.dataset_id == dataset_id).order_by(Branch.name)
+        select(Branch.name)
+        .where(Branch.dataset_id == dataset_id, Branch.deleted_at.is_(None))
+        .order_by(Branch.name)
     )
-    tags = conn.scalars(select(Tag.name).where(Tag.dataset_id == dataset_id).order_by(Tag.name))
     return DemoSummary(
         dataset=DEMO_DATASET,
         created=created,
-        files=count(File),
-        instances=count(Instance),
+        files=len(v.read(conn, dataset_id, "main", "file")),
+        instances=len(v.read(conn, dataset_id, "main", "instance")),
         branches=tuple(branches),
-        tags=tuple(tags),
+        tags=tuple(tag.name for tag in v.list_tags(conn, dataset_id)),
     )
 
 
