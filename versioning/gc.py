@@ -1,8 +1,9 @@
-"""gc: delete what no live branch, and no tag, can see any more.
+"""gc: delete what no live branch, tag or recorded merge can see any more.
 
 Live branches keep every revision: each of their commits stays readable as `branch@seq`. A
 deleted branch's rows are still needed where a live branch's lineage passes through it (a branch
-forked from it, at its fork seq) or a tag names one of its states; everything else of it goes:
+forked from it, at its fork seq), a tag names one of its states, or a merge commit recorded one
+(it may be the base of a later merge); everything else of it goes:
 its other rows, the kills beyond the last needed seq, its commits that no tag names, and the
 branch row itself once nothing refers to it.
 """
@@ -29,12 +30,15 @@ class GcReport:
 
 
 def _needed_seqs(conn: Connection, dataset_id: int) -> dict[int, set[int]]:
-    """For each branch, the seqs some live branch's lineage or some tag needs it at."""
+    """For each branch, the seqs a live lineage, a tag or a recorded merge needs it at."""
     branches = load_branches(conn, dataset_id)
     needed: dict[int, set[int]] = defaultdict(set)
-    for branch_id, seq in conn.execute(
-        select(Tag.branch_id, Tag.seq).where(Tag.dataset_id == dataset_id)
-    ):
+    tagged = select(Tag.branch_id, Tag.seq).where(Tag.dataset_id == dataset_id)
+    # A recorded merge state can be the base of a later merge: its content must stay readable.
+    merged = select(Commit.merged_branch_id, Commit.merged_seq).where(
+        Commit.dataset_id == dataset_id, Commit.merged_branch_id.is_not(None)
+    )
+    for branch_id, seq in [*conn.execute(tagged), *conn.execute(merged)]:
         needed[branch_id].add(seq)
     # Walk up from every live branch, and from every needed state, through fork points.
     stack = [(b.id, b.head_seq + 1) for b in branches.values() if b.deleted_at is None]

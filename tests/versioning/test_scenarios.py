@@ -259,3 +259,25 @@ def test_gc_frees_only_what_nothing_sees(w: World) -> None:
     report = v.gc(c, w.dataset)
     assert report.rows == {v.EntityType.INSTANCE: 2}
     assert report.branches == 1
+
+
+def test_gc_keeps_a_deleted_branch_state_a_merge_recorded(w: World) -> None:
+    c = w.conn
+    v.commit(c, w.dataset, "main")
+    v.create_branch(c, w.dataset, "tmp", "main")
+    (merged,) = v.create(c, w.dataset, "tmp", "instance", [w.box()])
+    v.commit(c, w.dataset, "tmp")
+    v.merge(c, w.dataset, "tmp", "main")  # records tmp@1: a possible base of later merges
+    v.update(c, w.dataset, "tmp", "instance", {merged: {"x": 9.0}})
+    v.commit(c, w.dataset, "tmp")
+    v.delete_branch(c, w.dataset, "tmp")
+    report = v.gc(c, w.dataset)
+    kept = c.execute(
+        select(Instance.seq_from, Instance.seq_to).where(
+            Instance.entity_id == merged,
+            Instance.branch_id != resolve(c, w.dataset, "main").branch_id,
+        )
+    ).all()
+    assert [tuple(r) for r in kept] == [(1, 2)]  # tmp@1's revision stays, tmp@2's goes
+    assert report.rows == {v.EntityType.INSTANCE: 1}
+    assert report.branches == 0  # main's merge commit still names it
