@@ -12,16 +12,17 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, Table, bindparam, delete, select, update
 
 from .models import Kill
 from .refs import BranchRow
-from .sql import among
+from .sql import among, copy_rows
 from .tables import Kind
 from .versions import Version
 from .visibility import visible
 
 Content = dict[str, Any]
+_KILL: Table = Kill.__table__  # type: ignore[assignment]
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,8 +113,9 @@ def apply(
             update(table).where(scope, among(table.c.row_id, ended)).values(seq_to=working)
         )
     if killed:
-        conn.execute(
-            insert(Kill),
+        copy_rows(
+            conn,
+            _KILL,
             [
                 {
                     "dataset_id": branch.dataset_id,
@@ -134,5 +136,5 @@ def apply(
             in_place,
         )
     if inserts:
-        conn.execute(insert(table), inserts)
+        copy_rows(conn, table, inserts)
     return changed

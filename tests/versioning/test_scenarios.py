@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import Any
+
 import pytest
-from sqlalchemy import Connection, Engine, event, func, select, text
+from sqlalchemy import Connection, Engine, Table, event, func, select, text
 
 from tests.versioning.fixtures import World, make_world
 from trainingdb import versioning as v
+from trainingdb.versioning import revisions, sql
 from trainingdb.versioning.models import Instance, Kill
 from trainingdb.versioning.tables import KINDS
 from trainingdb.versioning.versions import resolve
@@ -90,13 +94,20 @@ def test_root_head_reads_need_no_lineage_join(w: World) -> None:
     assert child.count("kill") >= 1
 
 
-def test_bulk_create_is_one_insert(engine: Engine) -> None:
-    statements: list[str] = []
+def test_bulk_create_is_one_copy(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    inserts: list[str] = []
+    copies: list[tuple[str, int]] = []
+    real_copy = sql.copy_rows
+
+    def counting_copy(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+        copies.append((table.name, len(rows)))
+        real_copy(conn, table, rows)
 
     def record(conn: object, cursor: object, statement: str, *args: object) -> None:
         if statement.startswith("INSERT INTO instance"):
-            statements.append(statement)
+            inserts.append(statement)
 
+    monkeypatch.setattr(revisions, "copy_rows", counting_copy)
     with engine.connect() as conn, conn.begin() as tx:
         w = make_world(conn, "bulk")
         event.listen(engine, "before_cursor_execute", record)
@@ -107,9 +118,12 @@ def test_bulk_create_is_one_insert(engine: Engine) -> None:
         finally:
             event.remove(engine, "before_cursor_execute", record)
         assert len(ids) == len(set(ids)) == 3000
-        assert len(w.instances("main")) == 3000
+        assert sorted(i["x"] for i in w.instances("main").values()) == [
+            float(i) for i in range(3000)
+        ]
         tx.rollback()
-    assert len(statements) == 1
+    assert copies[-1:] == [("instance", 3000)]  # make_world's labels and files come first
+    assert inserts == []
 
 
 def test_file_delete_takes_its_annotations_and_labels_in_use_stay(w: World) -> None:
