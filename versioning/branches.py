@@ -6,23 +6,11 @@ from sqlalchemy import Connection, func, insert, select, update
 
 from .atomic import atomic
 from .datasets import get_dataset_by_id
-from .errors import ConflictError, InvalidInputError, NotFoundError, ProtectedBranchError
-from .models import Branch, Tag
+from .errors import InvalidInputError, NotFoundError, ProtectedBranchError
+from .models import Branch
 from .naming import check_name
-from .refs import BRANCH_COLUMNS, BranchRow, lock_branch
+from .refs import BRANCH_COLUMNS, BranchRow, check_ref_name_free, lock_branch
 from .versions import committed
-
-
-def _check_free(conn: Connection, dataset_id: int, name: str) -> None:
-    taken_by_branch = conn.scalar(
-        select(Branch.id).where(
-            Branch.dataset_id == dataset_id, Branch.name == name, Branch.deleted_at.is_(None)
-        )
-    )
-    if taken_by_branch is not None:
-        raise ConflictError(f"branch {name!r} already exists")
-    if conn.scalar(select(Tag.id).where(Tag.dataset_id == dataset_id, Tag.name == name)):
-        raise ConflictError(f"{name!r} is already a tag: branches and tags share one namespace")
 
 
 @atomic
@@ -41,7 +29,7 @@ def create_branch(
         from_ref if from_ref is not None else get_dataset_by_id(conn, dataset_id).default_branch
     )
     start = committed(conn, dataset_id, source)
-    _check_free(conn, dataset_id, name)
+    check_ref_name_free(conn, dataset_id, name)
     row = conn.execute(
         insert(Branch)
         .values(

@@ -17,8 +17,8 @@ from datetime import datetime
 
 from sqlalchemy import Connection, select
 
-from .errors import NotFoundError, ProtectedBranchError
-from .models import Branch
+from .errors import ConflictError, NotFoundError, ProtectedBranchError
+from .models import Branch, Tag
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +64,17 @@ def branches_of(conn: Connection, dataset_ids: Sequence[int]) -> dict[int, list[
     for row in rows:
         result[row.dataset_id].append(BranchRow(*row))
     return {dataset_id: result.get(dataset_id, []) for dataset_id in dataset_ids}
+
+
+def check_ref_name_free(conn: Connection, dataset_id: int, name: str) -> None:
+    """CONFLICT if `name` is a live branch or a tag: the two share one namespace per dataset."""
+    branch = select(Branch.id).where(
+        Branch.dataset_id == dataset_id, Branch.name == name, Branch.deleted_at.is_(None)
+    )
+    if conn.scalar(branch) is not None:
+        raise ConflictError(f"branch {name!r} already exists (branches and tags share names)")
+    if conn.scalar(select(Tag.id).where(Tag.dataset_id == dataset_id, Tag.name == name)):
+        raise ConflictError(f"tag {name!r} already exists (branches and tags share names)")
 
 
 def lock_branch(conn: Connection, dataset_id: int, name: str) -> BranchRow:

@@ -8,9 +8,10 @@ from datetime import datetime
 from sqlalchemy import Connection, delete, insert, select
 
 from .atomic import atomic
-from .errors import ConflictError, InvalidInputError, NotFoundError
-from .models import Branch, Tag
+from .errors import InvalidInputError, NotFoundError
+from .models import Tag
 from .naming import check_name
+from .refs import check_ref_name_free
 from .versions import committed
 
 
@@ -53,13 +54,7 @@ def create_tag(
     version = committed(conn, dataset_id, ref)
     if version.seq == 0:
         raise InvalidInputError(f"{ref!r} has no commit to tag")
-    if conn.scalar(select(Tag.id).where(Tag.dataset_id == dataset_id, Tag.name == name)):
-        raise ConflictError(f"tag {name!r} already exists")
-    branch_named = select(Branch.id).where(
-        Branch.dataset_id == dataset_id, Branch.name == name, Branch.deleted_at.is_(None)
-    )
-    if conn.scalar(branch_named) is not None:
-        raise ConflictError(f"{name!r} is already a branch: branches and tags share one namespace")
+    check_ref_name_free(conn, dataset_id, name)
     row = conn.execute(
         insert(Tag)
         .values(
