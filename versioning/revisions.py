@@ -12,7 +12,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, delete, select, update
+from sqlalchemy import Connection, Table, delete, select, update
 
 from .models import Kill
 from .refs import BranchRow
@@ -74,7 +74,6 @@ def apply(
     table = kind.table
     working = branch.head_seq + 1
     inserts: list[dict[str, Any]] = []
-    in_place: list[dict[str, Any]] = []
     ended: list[int] = []
     removed: list[int] = []
     killed: list[int] = []
@@ -87,13 +86,14 @@ def apply(
         if cur is not None:
             own = cur.branch_id == branch.id
             if own and cur.seq_from == working:
-                # Not committed yet: only committed states are kept, so change it in place.
-                if content is None:
-                    removed.append(cur.row_id)
-                else:
-                    in_place.append({"_row_id": cur.row_id, **content})
-                continue
-            (ended if own else killed).append(cur.row_id)
+                # Not committed yet: only committed states are kept, so the row is replaced
+                # outright. Nothing refers to an uncommitted row (branches fork from commits,
+                # kills name committed rows), so delete + insert is a change in place — and,
+                # unlike row-by-row UPDATEs, never passes through a duplicate name when two
+                # entities swap names.
+                removed.append(cur.row_id)
+            else:
+                (ended if own else killed).append(cur.row_id)
         if content is not None:
             inserts.append(
                 {
@@ -126,14 +126,6 @@ def apply(
                 }
                 for row_id in killed
             ],
-        )
-    if in_place:
-        fields = kind.content
-        conn.execute(
-            update(table)
-            .where(scope, table.c.row_id == bindparam("_row_id"))
-            .values({f: bindparam(f) for f in fields}),
-            in_place,
         )
     if inserts:
         copy_rows(conn, table, inserts)

@@ -295,3 +295,15 @@ def test_gc_keeps_a_deleted_branch_state_a_merge_recorded(w: World) -> None:
     assert [tuple(r) for r in kept] == [(1, 2)]  # tmp@1's revision stays, tmp@2's goes
     assert report.rows == {v.EntityType.INSTANCE: 1}
     assert report.branches == 0  # main's merge commit still names it
+
+
+def test_uncommitted_labels_can_swap_names_back(w: World) -> None:
+    """Found by the model-based test: replacing uncommitted rows one UPDATE at a time passed
+    through a duplicate name when a revert swapped two names back."""
+    c = w.conn
+    v.commit(c, w.dataset, "main")
+    v.update(c, w.dataset, "main", "label", {w.car: {"name": "bike"}})
+    v.update(c, w.dataset, "main", "label", {w.person: {"name": "car"}})
+    v.revert(c, w.dataset, "main", "main@1")
+    names = {eid: label["name"] for eid, label in v.read(c, w.dataset, "main", "label").items()}
+    assert names == {w.car: "car", w.person: "person"}

@@ -11,8 +11,8 @@ Row rules — every versioned table follows them; the engine and the query compi
    - create inserts a row with `seq_from = w, seq_to = NULL`;
    - replacing or deleting a committed row the branch owns sets its `seq_to = w` (a replacement
      also inserts the new revision);
-   - replacing or deleting a row still at `seq_from = w` changes it in place or removes it:
-     only committed states are kept;
+   - replacing or deleting a row still at `seq_from = w` deletes it (a replacement inserts the
+     new revision): only committed states are kept, and nothing refers to an uncommitted row;
    - replacing or deleting a row inherited from an ancestor branch inserts
      `kill(dataset_id, branch_id, row_id, seq = w)` (and, for a replacement, the new revision).
 4. A branch holds at most one alive row per entity (unique index `WHERE seq_to IS NULL`), and a
