@@ -1,0 +1,169 @@
+"""Versioning contract figures (DESIGN.md section 5) on a generated dataset of N instances.
+
+    python benchmarks/versioning_bench.py --instances N [--repeat R] [--json]
+
+Starts an embedded PostgreSQL in a temporary folder unless TRAININGDB_DATABASE_URL is set,
+generates the dataset (benchmarks/generate.py), then prints medians over R repeats of:
+branch_ms, tag_ms, commit_ms (must be flat in N); read_head_ms, read_old_ms, read_branch3_ms
+(a 100-row page of one label's instances with score > 0.5 in entity order, at main's head, at
+an old commit of main, and at the head of branch c, three deep; old and branch reads should be
+within 2x of head); diff_10k_ms (a diff of 10k changed instances, consumed whole: flat in N);
+merge_10k_ms (a three-way merge bringing 10k changes into a branch that changed 100 others).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import random
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, select, text
+
+if not __package__:  # run as `python benchmarks/versioning_bench.py`
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchmarks.generate import GeneratedDataset, generate
+from trainingdb import versioning as v
+from trainingdb.server.runtime import Runtime
+from trainingdb.server.settings import Settings
+from trainingdb.versioning.models import EntityType
+from trainingdb.versioning.tables import KINDS
+from trainingdb.versioning.versions import resolve
+from trainingdb.versioning.visibility import visible
+
+INSTANCE = KINDS[EntityType.INSTANCE].table
+
+
+def median_ms(samples: list[float]) -> float:
+    return round(statistics.median(samples) * 1000, 2)
+
+
+def timed(call: Callable[[], Any]) -> float:
+    start = time.perf_counter()
+    call()
+    return time.perf_counter() - start
+
+
+def page_query(engine: Engine, ds: GeneratedDataset, ref: str) -> Callable[[], Any]:
+    with engine.connect() as conn:
+        version = resolve(conn, ds.dataset_id, ref)
+    query = (
+        select(INSTANCE.c.entity_id, INSTANCE.c.score, INSTANCE.c.x, INSTANCE.c.y)
+        .where(
+            visible(INSTANCE, version),
+            INSTANCE.c.label_entity_id == ds.labels[3],
+            INSTANCE.c.score > 0.5,
+        )
+        .order_by(INSTANCE.c.entity_id)
+        .limit(100)
+    )
+
+    def run() -> None:
+        with engine.connect() as conn:
+            rows = conn.execute(query).all()
+            assert len(rows) == 100, len(rows)
+
+    return run
+
+
+def changed_branch(
+    engine: Engine, ds: GeneratedDataset, name: str, changes: int, seed: int
+) -> None:
+    """Branch `name` off main with `changes` instances updated, committed."""
+    rng = random.Random(seed)
+    with engine.begin() as conn:
+        v.create_branch(conn, ds.dataset_id, name, "main")
+        wanted = {ds.random_instance(rng) for _ in range(changes * 2)}
+        present = list(v.read(conn, ds.dataset_id, "main@1", "instance").keys() & wanted)
+        # main@1 is the base load; pick ones still on main's head.
+        head = v.read(conn, ds.dataset_id, "main", "instance") if ds.instances <= 200_000 else None
+        ids = [eid for eid in present if head is None or eid in head][:changes]
+        v.update(conn, ds.dataset_id, name, "instance", {eid: {"x": 999.0} for eid in ids})
+        v.commit(conn, ds.dataset_id, name, f"{changes} changes", "bench")
+
+
+def measure(engine: Engine, ds: GeneratedDataset, repeat: int) -> dict[str, Any]:
+    figures: dict[str, Any] = {}
+    samples: dict[str, list[float]] = {k: [] for k in ("branch", "tag", "commit")}
+    for i in range(repeat):
+        with engine.begin() as conn:
+            samples["branch"].append(
+                timed(partial(v.create_branch, conn, ds.dataset_id, f"x{i}", "main"))
+            )
+        with engine.begin() as conn:
+            samples["tag"].append(
+                timed(partial(v.create_tag, conn, ds.dataset_id, f"tag{i}", "main"))
+            )
+        with engine.begin() as conn:
+            v.update(conn, ds.dataset_id, f"x{i}", "label", {ds.labels[0]: {"description": str(i)}})
+            samples["commit"].append(
+                timed(partial(v.commit, conn, ds.dataset_id, f"x{i}", "c", "bench"))
+            )
+    for key, values in samples.items():
+        figures[f"{key}_ms"] = median_ms(values)
+    for key, ref in (("read_head", "main"), ("read_old", "main@5"), ("read_branch3", "c")):
+        run = page_query(engine, ds, ref)
+        run()  # warm the cache: every figure is a warm read
+        figures[f"{key}_ms"] = median_ms([timed(run) for _ in range(max(repeat, 5))])
+    diffs, merges = [], []
+    for i in range(repeat):
+        changed_branch(engine, ds, f"d{i}", 10_000, seed=100 + i)
+        with engine.connect() as conn:
+            count = 0
+
+            def consume(name: str = f"d{i}") -> None:
+                nonlocal count
+                count = sum(1 for _ in v.diff(conn, ds.dataset_id, "main", name))
+
+            diffs.append(timed(consume))
+            assert count >= 9_000, count
+        changed_branch(engine, ds, f"t{i}", 100, seed=200 + i)
+        with engine.begin() as conn:
+            merges.append(timed(partial(v.merge, conn, ds.dataset_id, f"d{i}", f"t{i}", "theirs")))
+    figures["diff_10k_ms"] = median_ms(diffs)
+    figures["merge_10k_ms"] = median_ms(merges)
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--instances", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        Runtime.open(Settings.resolve(data_dir=Path(tmp))) as rt,
+    ):
+        rt.migrate()
+        start = time.perf_counter()
+        ds = generate(rt.engine, args.instances)
+        generated = time.perf_counter() - start
+        with rt.engine.begin() as conn:
+            conn.execute(text("ANALYZE"))
+            version = conn.scalar(text("SHOW server_version"))
+        figures = {
+            "instances": args.instances,
+            "generate_s": round(generated, 1),
+            **measure(rt.engine, ds, args.repeat),
+            "postgres_version": version,
+            "machine": f"{platform.machine()} {platform.system()} {platform.release()}, "
+            f"CPython {platform.python_version()}",
+        }
+    if args.json:
+        print(json.dumps(figures))
+    else:
+        for key, value in figures.items():
+            print(f"{key:<18} {value}")
+
+
+if __name__ == "__main__":
+    main()
