@@ -115,9 +115,9 @@ def edit(engine: Engine, ds: GeneratedDataset, branch: str, rng: random.Random, 
     """One commit's worth of edits on `branch`: updates, deletes and creates spread over N."""
     with engine.begin() as conn:
         targets = {ds.random_instance(rng) for _ in range(size)}
-        present = set(_present(conn, ds, branch, targets))
-        updates = sorted(present)[: size * 8 // 10]
-        deletes = sorted(present)[size * 8 // 10 : size * 9 // 10]
+        present_ids = set(present(conn, ds, branch, targets))
+        updates = sorted(present_ids)[: size * 8 // 10]
+        deletes = sorted(present_ids)[size * 8 // 10 : size * 9 // 10]
         if updates:
             v.update(
                 conn,
@@ -148,7 +148,7 @@ def edit(engine: Engine, ds: GeneratedDataset, branch: str, rng: random.Random, 
         v.commit(conn, ds.dataset_id, branch, f"edit {size}", "bench")
 
 
-def _present(
+def present(
     conn: Connection, ds: GeneratedDataset, branch: str, ids: set[uuid.UUID]
 ) -> list[uuid.UUID]:
     """Which of `ids` are visible on `branch` (the edits touch only those)."""

@@ -30,7 +30,7 @@ from sqlalchemy import Engine, select, text
 
 if not __package__:  # run as `python benchmarks/versioning_bench.py`
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks.generate import GeneratedDataset, generate
+from benchmarks.generate import GeneratedDataset, generate, present
 from trainingdb import versioning as v
 from trainingdb.server.runtime import Runtime
 from trainingdb.server.settings import Settings
@@ -82,10 +82,7 @@ def changed_branch(
     with engine.begin() as conn:
         v.create_branch(conn, ds.dataset_id, name, "main")
         wanted = {ds.random_instance(rng) for _ in range(changes * 2)}
-        present = list(v.read(conn, ds.dataset_id, "main@1", "instance").keys() & wanted)
-        # main@1 is the base load; pick ones still on main's head.
-        head = v.read(conn, ds.dataset_id, "main", "instance") if ds.instances <= 200_000 else None
-        ids = [eid for eid in present if head is None or eid in head][:changes]
+        ids = sorted(present(conn, ds, name, wanted))[:changes]
         v.update(conn, ds.dataset_id, name, "instance", {eid: {"x": 999.0} for eid in ids})
         v.commit(conn, ds.dataset_id, name, f"{changes} changes", "bench")
 
