@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, func, insert, update
 
 from .atomic import atomic
 from .datasets import get_dataset_by_id
-from .errors import InvalidInputError, NotFoundError, ProtectedBranchError
+from .errors import InvalidInputError, ProtectedBranchError
 from .models import Branch
 from .naming import check_name
 from .refs import BRANCH_COLUMNS, BranchRow, check_ref_name_free, lock_branch
@@ -69,14 +69,3 @@ def set_protected(conn: Connection, dataset_id: int, name: str, protected: bool)
         .where(Branch.dataset_id == dataset_id, Branch.id == branch.id)
         .values(protected=protected)
     )
-
-
-def check_branch_exists(conn: Connection, dataset_id: int, name: str) -> None:
-    """NOT_FOUND unless `name` is a live branch."""
-    found = conn.scalar(
-        select(Branch.id).where(
-            Branch.dataset_id == dataset_id, Branch.name == name, Branch.deleted_at.is_(None)
-        )
-    )
-    if found is None:
-        raise NotFoundError(f"branch {name!r} does not exist")

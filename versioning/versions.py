@@ -18,8 +18,8 @@ from .models import Commit, Tag
 from .refs import BranchRow, load_branches
 
 _AT = re.compile(r"^(?P<name>.+)@(?P<seq>\d+)$")
+# A commit id: the full UUID (32 hex digits, dashes dropped) or a prefix of at least 8.
 _HEX = re.compile(r"^[0-9a-f]{8,32}$")
-COMMIT_PREFIX_MIN = 8
 
 
 @dataclass(frozen=True, slots=True)
