@@ -36,6 +36,24 @@ def test_upgrade_head_matches_the_models(empty_engine: Engine) -> None:
         assert MigrationContext.configure(conn).get_current_revision() == migrations.head_revision()
 
 
+def test_primary_keys_keep_the_models_column_order(empty_engine: Engine) -> None:
+    """Autogenerate ignores key column order, which decides what a key's index can serve."""
+    with empty_engine.begin() as conn:
+        migrations.upgrade(conn)
+    inspector = inspect(empty_engine)
+    for table in Base.metadata.sorted_tables:
+        in_database = inspector.get_pk_constraint(table.name)["constrained_columns"]
+        assert in_database == [c.name for c in table.primary_key.columns], table.name
+
+
+def test_kill_key_revision_downgrades_to_the_old_order(empty_engine: Engine) -> None:
+    with empty_engine.begin() as conn:
+        migrations.upgrade(conn)
+        migrations.downgrade(conn, "0002")
+    key = inspect(empty_engine).get_pk_constraint("kill")["constrained_columns"]
+    assert key == ["dataset_id", "branch_id", "row_id"]
+
+
 def test_the_comparison_sees_drift(empty_engine: Engine) -> None:
     """The no-difference check can fail: drop an index and it is reported."""
     with empty_engine.begin() as conn:

@@ -29,26 +29,30 @@ def _alive_at(table: Table, entry: LineageEntry) -> ColumnElement[bool]:
     )
 
 
-def _not_killed_by(table: Table, earlier: tuple[LineageEntry, ...]) -> ColumnElement[bool]:
+def _not_killed(table: Table, killers: tuple[LineageEntry, ...]) -> ColumnElement[bool]:
+    # One anti-join serves every lineage entry: a kill names a row of a strict ancestor of the
+    # killing branch (rule 3), so a kill by entry j can only hit rows of entries after j — the
+    # per-entry "comes before" condition of rule 5 holds by construction.
     kill = _KILL.alias("k")
-    by_earlier = [and_(kill.c.branch_id == e.branch_id, kill.c.seq <= e.seq) for e in earlier]
+    by_killers = [and_(kill.c.branch_id == e.branch_id, kill.c.seq <= e.seq) for e in killers]
     return ~exists().where(
         kill.c.dataset_id == table.c.dataset_id,
         kill.c.row_id == table.c.row_id,
-        or_(*by_earlier) if len(by_earlier) > 1 else by_earlier[0],
+        or_(*by_killers) if len(by_killers) > 1 else by_killers[0],
     )
 
 
 def visible(table: Table, version: Version) -> ColumnElement[bool]:
     """Rows of `table` visible at `version` (row rule 5); dataset filter included."""
-    terms = []
-    for i, entry in enumerate(version.lineage):
-        term = _alive_at(table, entry)
-        if i:
-            term = and_(term, _not_killed_by(table, version.lineage[:i]))
-        terms.append(term)
+    lineage = version.lineage
+    terms = [_alive_at(table, entry) for entry in lineage]
+    if len(terms) == 1:
+        return and_(table.c.dataset_id == version.dataset_id, terms[0])
+    # The root entry never kills: it has no ancestor to inherit from.
     return and_(
-        table.c.dataset_id == version.dataset_id, terms[0] if len(terms) == 1 else or_(*terms)
+        table.c.dataset_id == version.dataset_id,
+        or_(*terms),
+        _not_killed(table, lineage[:-1]),
     )
 
 

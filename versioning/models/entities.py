@@ -43,6 +43,7 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     Integer,
+    PrimaryKeyConstraint,
     Sequence,
     String,
     text,
@@ -246,15 +247,16 @@ class Kill(Base):
 
     __tablename__ = "kill"
 
-    dataset_id: Mapped[int] = mapped_column(
-        ForeignKey("dataset.id", ondelete="CASCADE"), primary_key=True
-    )
-    branch_id: Mapped[int] = mapped_column(primary_key=True)
-    row_id: Mapped[int] = mapped_column(primary_key=True)
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("dataset.id", ondelete="CASCADE"))
+    branch_id: Mapped[int]
+    row_id: Mapped[int]
     seq: Mapped[int]
     entity_type: Mapped[str] = mapped_column(String(16))
 
     __table_args__ = (
+        # Row first: reads ask "is this row killed by any branch of my lineage?" (rule 5) and
+        # history asks "who killed this row?" — one index probe each, whatever the branch count.
+        PrimaryKeyConstraint("dataset_id", "row_id", "branch_id"),
         ForeignKeyConstraint(["dataset_id", "branch_id"], ["branch.dataset_id", "branch.id"]),
         CheckConstraint("seq >= 1", name="seq_positive"),
         CheckConstraint(sql_in("entity_type", EntityType), name="entity_type"),
