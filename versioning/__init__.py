@@ -11,6 +11,7 @@ from .diff import Change, DiffSummary, diff, diff_summary
 from .errors import (
     Conflict,
     ConflictError,
+    InvalidFilterError,
     InvalidInputError,
     MergeConflictError,
     NotFoundError,
@@ -39,6 +40,7 @@ __all__ = [
     "DiffSummary",
     "EntityType",
     "GcReport",
+    "InvalidFilterError",
     "InvalidInputError",
     "LineageEntry",
     "MergeConflictError",

@@ -33,6 +33,13 @@ class InvalidInputError(TrainingdbError):
     code = "BAD_USER_INPUT"
 
 
+class InvalidFilterError(InvalidInputError):
+    """A filter (`where:` input or `query:` text) names an unknown field, applies an operator to
+    a field that has no such operator, or does not parse; the message says where."""
+
+    code = "INVALID_FILTER"
+
+
 class ConflictError(TrainingdbError):
     """The request contradicts current state (a name taken, a concurrent change)."""
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Table, and_, exists, or_, select
+from sqlalchemy import ColumnElement, FromClause, Select, Table, and_, exists, or_, select
 
 from .models import Kill
 from .versions import LineageEntry, Version
@@ -19,7 +19,7 @@ from .versions import LineageEntry, Version
 _KILL: Table = Kill.__table__  # type: ignore[assignment]
 
 
-def _alive_at(table: Table, entry: LineageEntry) -> ColumnElement[bool]:
+def _alive_at(table: FromClause, entry: LineageEntry) -> ColumnElement[bool]:
     if entry.head:
         return and_(table.c.branch_id == entry.branch_id, table.c.seq_to.is_(None))
     return and_(
@@ -29,7 +29,7 @@ def _alive_at(table: Table, entry: LineageEntry) -> ColumnElement[bool]:
     )
 
 
-def _not_killed(table: Table, killers: tuple[LineageEntry, ...]) -> ColumnElement[bool]:
+def _not_killed(table: FromClause, killers: tuple[LineageEntry, ...]) -> ColumnElement[bool]:
     # One anti-join serves every lineage entry: a kill names a row of a strict ancestor of the
     # killing branch (rule 3), so a kill by entry j can only hit rows of entries after j — the
     # per-entry "comes before" condition of rule 5 holds by construction.
@@ -42,8 +42,8 @@ def _not_killed(table: Table, killers: tuple[LineageEntry, ...]) -> ColumnElemen
     )
 
 
-def visible(table: Table, version: Version) -> ColumnElement[bool]:
-    """Rows of `table` visible at `version` (row rule 5); dataset filter included."""
+def visible(table: FromClause, version: Version) -> ColumnElement[bool]:
+    """Rows of `table` (a versioned table or an alias of one) visible at `version` (row rule 5)."""
     lineage = version.lineage
     terms = [_alive_at(table, entry) for entry in lineage]
     if len(terms) == 1:
@@ -56,6 +56,6 @@ def visible(table: Table, version: Version) -> ColumnElement[bool]:
     )
 
 
-def visible_rows(table: Table, version: Version, *columns: Any) -> Select[Any]:
+def visible_rows(table: FromClause, version: Version, *columns: Any) -> Select[Any]:
     """SELECT `columns` (default: all) of the rows of `table` visible at `version`."""
     return select(*(columns or (table,))).where(visible(table, version))
