@@ -8,6 +8,7 @@ from trainingdb.versioning import datasets
 
 from .context import Context, run_read
 from .errors import ErrorCodes
+from .passthrough import ExecutionContext
 from .types import Branch, Dataset
 
 
@@ -28,4 +29,5 @@ schema = strawberry.Schema(
     query=Query,
     types=[Branch],
     extensions=[ErrorCodes],
+    execution_context_class=ExecutionContext,
 )

@@ -1,15 +1,38 @@
-"""GraphQL object types of the catalog: datasets and their branches."""
+"""GraphQL object types of the catalog: datasets and their branches, and a dataset's reads.
+
+Every read under a dataset takes `version:` — a branch (its head, uncommitted work included), a
+tag, a commit id or `branch@seq` — and defaults to the dataset's default branch.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated, Any
 
 import strawberry
 
 from trainingdb.versioning.datasets import DatasetRow
 from trainingdb.versioning.refs import BranchRow
 
-from .context import Context
+from . import versions
+from .context import Context, run_read
+from .entities import (
+    Connection,
+    File,
+    FileOrder,
+    Frame,
+    Instance,
+    InstanceOrder,
+    Label,
+    LabelOrder,
+)
+from .filters.fields import FILES, INSTANCES, LABELS
+from .filters.inputs import FileWhere, FrameWhere, InstanceWhere, LabelWhere, entity_id
+from .listing import entity_connection, frame_connection
+
+Info = strawberry.Info[Context, None]
+VERSION = "A branch, tag, commit id or branch@seq; default: the default branch's head."
+QUERY = "A filter in the text language (docs/QUERIES.md), ANDed with `where`."
 
 
 @strawberry.type(description="A line of versions of a dataset.")
@@ -24,6 +47,12 @@ class Branch:
         return cls(
             name=row.name, head_seq=row.head_seq, protected=row.protected, created_at=row.created_at
         )
+
+
+@strawberry.input(description="Frame numbers from `from` to `to`, both included.")
+class FrameRange:
+    from_: int | None = strawberry.field(name="from", default=None)
+    to: int | None = None
 
 
 @strawberry.type(description="A collection of media and their annotations, under version control.")
@@ -47,6 +76,98 @@ class Dataset:
         )
 
     @strawberry.field(description="Live branches of the dataset, by name.")
-    async def branches(self, info: strawberry.Info[Context, None]) -> list[Branch]:
+    async def branches(self, info: Info) -> list[Branch]:
         rows = await info.context.loaders.branches.load(self.pk)
         return [Branch.from_row(row) for row in rows]
+
+    @strawberry.field(description="Tags of the dataset, by name.")
+    async def tags(self, info: Info) -> list[versions.Tag]:
+        return await run_read(info.context.engine, lambda c: versions.list_tags(c, self.pk))
+
+    @strawberry.field(description="Commits the version contains, newest first (the log).")
+    async def commits(
+        self, info: Info, version: str | None = None, first: int = 100
+    ) -> list[versions.Commit]:
+        ref = version or self.default_branch
+        return await run_read(info.context.engine, lambda c: versions.log(c, self.pk, ref, first))
+
+    @strawberry.field(description="Every stored revision of one entity, on every branch.")
+    async def history(self, info: Info, entity_id: strawberry.ID) -> list[versions.Revision]:
+        eid = entity_id_arg(entity_id)
+        return await run_read(
+            info.context.engine, lambda c: versions.entity_history(c, self.pk, eid)
+        )
+
+    @strawberry.field(description="Changes from version `from` to version `to`, paged.")
+    async def diff(
+        self,
+        info: Info,
+        from_: Annotated[str, strawberry.argument(name="from")],
+        to: str,
+        first: int = 1000,
+        after: str | None = None,
+    ) -> versions.Diff:
+        return await run_read(
+            info.context.engine,
+            lambda c: versions.versions_diff(c, self.pk, from_, to, first, after),
+        )
+
+    @strawberry.field(description="Labels at a version.")
+    async def labels(
+        self,
+        info: Info,
+        version: Annotated[str | None, strawberry.argument(description=VERSION)] = None,
+        where: LabelWhere | None = None,
+        query: Annotated[str | None, strawberry.argument(description=QUERY)] = None,
+        order_by: list[LabelOrder] | None = None,
+        first: int | None = 100,
+        after: str | None = None,
+    ) -> Connection[Label]:
+        return await entity_connection(info, self.pk, self.default_branch, LABELS, "Label")
+
+    @strawberry.field(description="Files at a version.")
+    async def files(
+        self,
+        info: Info,
+        version: Annotated[str | None, strawberry.argument(description=VERSION)] = None,
+        where: FileWhere | None = None,
+        query: Annotated[str | None, strawberry.argument(description=QUERY)] = None,
+        order_by: list[FileOrder] | None = None,
+        first: int | None = 100,
+        after: str | None = None,
+    ) -> Connection[File]:
+        return await entity_connection(info, self.pk, self.default_branch, FILES, "File")
+
+    @strawberry.field(description="Instances at a version.")
+    async def instances(
+        self,
+        info: Info,
+        version: Annotated[str | None, strawberry.argument(description=VERSION)] = None,
+        where: InstanceWhere | None = None,
+        query: Annotated[str | None, strawberry.argument(description=QUERY)] = None,
+        order_by: list[InstanceOrder] | None = None,
+        first: int | None = 100,
+        after: str | None = None,
+    ) -> Connection[Instance]:
+        return await entity_connection(info, self.pk, self.default_branch, INSTANCES, "Instance")
+
+    @strawberry.field(
+        description="Video frames at a version: frame-level instances grouped by (file, frame "
+        "number), in that order. A frame is listed when it holds at least one instance."
+    )
+    async def frames(
+        self,
+        info: Info,
+        version: Annotated[str | None, strawberry.argument(description=VERSION)] = None,
+        file: Annotated[strawberry.ID | None, strawberry.argument(description="One video.")] = None,
+        range: FrameRange | None = None,
+        where: FrameWhere | None = None,
+        query: Annotated[str | None, strawberry.argument(description=QUERY)] = None,
+        first: int | None = 100,
+        after: str | None = None,
+    ) -> Connection[Frame]:
+        return await frame_connection(info, self.pk, self.default_branch)
+
+
+def entity_id_arg(value: Any) -> Any:
+    return entity_id(value, "entityId")

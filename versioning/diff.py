@@ -98,10 +98,11 @@ def candidates(conn: Connection, kind: Kind, a: Version, b: Version) -> list[uui
 
 
 def diff_versions(conn: Connection, a: Version, b: Version) -> Iterator[Change]:
-    """Changes from version `a` to version `b`, kind by kind, streamed in chunks."""
+    """Changes from version `a` to version `b`, by kind then entity id, streamed in chunks."""
     for kind in EntityType:
         spec = KINDS[kind]
-        ids = candidates(conn, spec, a, b)
+        # Sorted: a diff lists the same changes in the same order every time (pages resume).
+        ids = sorted(candidates(conn, spec, a, b))
         for start in range(0, len(ids), CHUNK):
             chunk = ids[start : start + CHUNK]
             before = current_rows(conn, spec, a, chunk)

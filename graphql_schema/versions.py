@@ -1,0 +1,204 @@
+"""GraphQL types of versions: tags, commits (log), entity history, and diffs between versions.
+
+These are small lists built from the engine's rows; entity content inside them is JSON keyed by
+the same field names as the entity types (`fileId`, `frameNumber`, ...).
+"""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import strawberry
+from sqlalchemy import Connection
+from strawberry.scalars import JSON
+
+from trainingdb.versioning import commits, tags
+from trainingdb.versioning.diff import diff, diff_summary
+from trainingdb.versioning.errors import InvalidInputError
+from trainingdb.versioning.history import history
+from trainingdb.versioning.models import EntityType
+from trainingdb.versioning.refs import BranchRow, load_branches
+
+from .shapes import SCALAR_COLUMNS
+
+MAX_LOG = 1000
+MAX_CHANGES = 10_000
+
+
+def content_json(kind: EntityType, content: Mapping[str, Any]) -> Any:
+    """Entity content keyed by the entity type's GraphQL field names; ids as strings."""
+    names = {column: name for name, column in SCALAR_COLUMNS[kind].items()}
+    return {
+        names.get(key, key): str(value) if isinstance(value, uuid.UUID) else value
+        for key, value in content.items()
+    }
+
+
+@strawberry.type(description="A named, immutable version: a commit of a branch.")
+class Tag:
+    name: str
+    branch: str
+    seq: int
+    version: str = strawberry.field(description="`branch@seq`: the tagged state.")
+    message: str
+    created_by: str
+    created_at: datetime
+
+    @classmethod
+    def from_row(cls, row: tags.TagRow, branches: Mapping[int, BranchRow]) -> Tag:
+        branch = branches[row.branch_id].name
+        return cls(
+            name=row.name,
+            branch=branch,
+            seq=row.seq,
+            version=f"{branch}@{row.seq}",
+            message=row.message,
+            created_by=row.created_by,
+            created_at=row.created_at,
+        )
+
+
+@strawberry.type(description="A committed state of a branch.")
+class Commit:
+    id: strawberry.ID
+    branch: str
+    seq: int
+    version: str = strawberry.field(description="`branch@seq`: the committed state.")
+    message: str
+    author: str
+    merged_from: str | None = strawberry.field(
+        description="For a merge commit, the source version merged (`branch@seq`)."
+    )
+    created_at: datetime
+
+    @classmethod
+    def from_row(cls, row: commits.CommitRow, branches: Mapping[int, BranchRow]) -> Commit:
+        branch = branches[row.branch_id].name
+        merged = None
+        if row.merged_branch_id is not None:
+            merged = f"{branches[row.merged_branch_id].name}@{row.merged_seq}"
+        return cls(
+            id=strawberry.ID(row.id.hex),
+            branch=branch,
+            seq=row.seq,
+            version=f"{branch}@{row.seq}",
+            message=row.message,
+            author=row.author,
+            merged_from=merged,
+            created_at=row.created_at,
+        )
+
+
+@strawberry.type(description="A branch that hid a revision from its own view, and from when.")
+class Kill:
+    branch: str
+    seq: int
+
+
+@strawberry.type(description="One stored revision of an entity on one branch.")
+class Revision:
+    kind: str
+    branch: str
+    seq_from: int = strawberry.field(description="First seq of the branch that sees it.")
+    seq_to: int | None = strawberry.field(description="First seq that no longer sees it.")
+    content: JSON
+    created_at: datetime
+    killed_by: list[Kill]
+
+
+@strawberry.type(description="How one entity differs between two versions.")
+class Change:
+    kind: str
+    entity_id: strawberry.ID
+    change: str = strawberry.field(description="added, removed or modified.")
+    before: JSON | None
+    after: JSON | None
+
+
+@strawberry.type(description="A number of changes of one kind (or one label).")
+class ChangeCount:
+    key: str = strawberry.field(description="The entity kind, or the label name.")
+    change: str
+    count: int
+
+
+@strawberry.type(description="Changes from one version to another.")
+class Diff:
+    changes: list[Change]
+    end_cursor: str | None = strawberry.field(description="Pass as `after` for the next page.")
+    has_next_page: bool
+    by_kind: list[ChangeCount]
+    by_label: list[ChangeCount] = strawberry.field(description="Instance changes per label.")
+
+
+def list_tags(conn: Connection, dataset_id: int) -> list[Tag]:
+    branches = load_branches(conn, dataset_id)
+    return [Tag.from_row(row, branches) for row in tags.list_tags(conn, dataset_id)]
+
+
+def log(conn: Connection, dataset_id: int, ref: str, first: int) -> list[Commit]:
+    if not 0 < first <= MAX_LOG:
+        raise InvalidInputError(f"commits.first: between 1 and {MAX_LOG}, not {first}")
+    branches = load_branches(conn, dataset_id)
+    return [Commit.from_row(r, branches) for r in commits.log(conn, dataset_id, ref, first)]
+
+
+def entity_history(conn: Connection, dataset_id: int, entity_id: uuid.UUID) -> list[Revision]:
+    return [
+        Revision(
+            kind=r.kind.value,
+            branch=r.branch,
+            seq_from=r.seq_from,
+            seq_to=r.seq_to,
+            content=content_json(r.kind, r.content),
+            created_at=r.created_at,
+            killed_by=[Kill(branch=b, seq=s) for b, s in r.killed_by],
+        )
+        for r in history(conn, dataset_id, entity_id)
+    ]
+
+
+def _position(cursor: str) -> int:
+    try:
+        return int(base64.b64decode(cursor, validate=True).decode().removeprefix("change:"))
+    except ValueError:
+        raise InvalidInputError(f"diff.after: {cursor!r} is not a cursor of this diff") from None
+
+
+def versions_diff(
+    conn: Connection, dataset_id: int, a: str, b: str, first: int, after: str | None
+) -> Diff:
+    """A page of `diff(a, b)` (in kind, then entity id order) and its summary counts."""
+    if not 0 <= first <= MAX_CHANGES:
+        raise InvalidInputError(f"diff.first: between 0 and {MAX_CHANGES}, not {first}")
+    start = _position(after) if after else 0
+    page: list[Change] = []
+    total = 0
+    for total, change in enumerate(diff(conn, dataset_id, a, b), start=1):
+        if start < total <= start + first:
+            page.append(
+                Change(
+                    kind=change.kind.value,
+                    entity_id=strawberry.ID(str(change.entity_id)),
+                    change=change.change,
+                    before=None
+                    if change.before is None
+                    else content_json(change.kind, change.before),
+                    after=None if change.after is None else content_json(change.kind, change.after),
+                )
+            )
+    summary = diff_summary(conn, dataset_id, a, b)
+    end = start + len(page)
+    return Diff(
+        changes=page,
+        end_cursor=base64.b64encode(f"change:{end}".encode()).decode() if page else after,
+        has_next_page=end < total,
+        by_kind=[
+            ChangeCount(key=k.value, change=c, count=n) for (k, c), n in summary.by_kind.items()
+        ],
+        by_label=[ChangeCount(key=k, change=c, count=n) for (k, c), n in summary.by_label.items()],
+    )
