@@ -87,22 +87,29 @@ def changed_branch(
         v.commit(conn, ds.dataset_id, name, f"{changes} changes", "bench")
 
 
-def measure(engine: Engine, ds: GeneratedDataset, repeat: int) -> dict[str, Any]:
+def measure(engine: Engine, ds: GeneratedDataset, repeat: int, prefix: str = "") -> dict[str, Any]:
+    """The figures; branch and tag names start with `prefix` (to measure a dataset again)."""
     figures: dict[str, Any] = {}
     samples: dict[str, list[float]] = {k: [] for k in ("branch", "tag", "commit")}
     for i in range(repeat):
         with engine.begin() as conn:
             samples["branch"].append(
-                timed(partial(v.create_branch, conn, ds.dataset_id, f"x{i}", "main"))
+                timed(partial(v.create_branch, conn, ds.dataset_id, f"{prefix}x{i}", "main"))
             )
         with engine.begin() as conn:
             samples["tag"].append(
-                timed(partial(v.create_tag, conn, ds.dataset_id, f"tag{i}", "main"))
+                timed(partial(v.create_tag, conn, ds.dataset_id, f"{prefix}tag{i}", "main"))
             )
         with engine.begin() as conn:
-            v.update(conn, ds.dataset_id, f"x{i}", "label", {ds.labels[0]: {"description": str(i)}})
+            v.update(
+                conn,
+                ds.dataset_id,
+                f"{prefix}x{i}",
+                "label",
+                {ds.labels[0]: {"description": str(i)}},
+            )
             samples["commit"].append(
-                timed(partial(v.commit, conn, ds.dataset_id, f"x{i}", "c", "bench"))
+                timed(partial(v.commit, conn, ds.dataset_id, f"{prefix}x{i}", "c", "bench"))
             )
     for key, values in samples.items():
         figures[f"{key}_ms"] = median_ms(values)
@@ -112,19 +119,25 @@ def measure(engine: Engine, ds: GeneratedDataset, repeat: int) -> dict[str, Any]
         figures[f"{key}_ms"] = median_ms([timed(run) for _ in range(max(repeat, 5))])
     diffs, merges = [], []
     for i in range(repeat):
-        changed_branch(engine, ds, f"d{i}", 10_000, seed=100 + i)
+        changed_branch(engine, ds, f"{prefix}d{i}", 10_000, seed=100 + i)
         with engine.connect() as conn:
             count = 0
 
-            def consume(name: str = f"d{i}") -> None:
+            def consume(name: str = f"{prefix}d{i}") -> None:
                 nonlocal count
                 count = sum(1 for _ in v.diff(conn, ds.dataset_id, "main", name))
 
             diffs.append(timed(consume))
             assert count >= 9_000, count
-        changed_branch(engine, ds, f"t{i}", 100, seed=200 + i)
+        changed_branch(engine, ds, f"{prefix}t{i}", 100, seed=200 + i)
         with engine.begin() as conn:
-            merges.append(timed(partial(v.merge, conn, ds.dataset_id, f"d{i}", f"t{i}", "theirs")))
+            merges.append(
+                timed(
+                    partial(
+                        v.merge, conn, ds.dataset_id, f"{prefix}d{i}", f"{prefix}t{i}", "theirs"
+                    )
+                )
+            )
     figures["diff_10k_ms"] = median_ms(diffs)
     figures["merge_10k_ms"] = median_ms(merges)
     return figures
