@@ -6,7 +6,14 @@ every function takes a SQLAlchemy Connection and runs in the caller's transactio
 
 from .branches import create_branch, delete_branch, set_protected
 from .commits import CommitRow, commit, log
-from .datasets import DatasetRow, create_dataset, get_dataset, list_datasets
+from .datasets import (
+    DatasetRow,
+    create_dataset,
+    delete_dataset,
+    get_dataset,
+    list_datasets,
+    update_dataset,
+)
 from .diff import Change, DiffSummary, diff, diff_summary
 from .errors import (
     Conflict,
@@ -59,6 +66,7 @@ __all__ = [
     "create_tag",
     "delete",
     "delete_branch",
+    "delete_dataset",
     "delete_tag",
     "diff",
     "diff_summary",
@@ -74,6 +82,7 @@ __all__ = [
     "revert",
     "set_protected",
     "update",
+    "update_dataset",
     "visible",
     "visible_rows",
 ]

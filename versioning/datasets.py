@@ -1,4 +1,4 @@
-"""Reading datasets: the catalog every other read starts from."""
+"""Datasets: the catalog every other read starts from; create, read, update, delete."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Connection, insert, select
+from sqlalchemy import delete as sa_delete
+from sqlalchemy import update as sa_update
 
 from .atomic import atomic
 from .errors import ConflictError, NotFoundError
@@ -81,3 +83,54 @@ def get_dataset_by_id(conn: Connection, dataset_id: int) -> DatasetRow:
     if row is None:
         raise NotFoundError(f"dataset {dataset_id} does not exist")
     return DatasetRow(*row)
+
+
+@atomic
+def update_dataset(
+    conn: Connection,
+    name: str,
+    *,
+    new_name: str | None = None,
+    description: str | None = None,
+    default_branch: str | None = None,
+) -> DatasetRow:
+    """Rename, describe, or point a dataset at another live default branch; None keeps a field."""
+    current = get_dataset(conn, name)
+    values: dict[str, str] = {}
+    if new_name is not None and new_name != name:
+        check_name(new_name, "dataset name", allow_slash=False)
+        if conn.scalar(select(Dataset.id).where(Dataset.name == new_name)) is not None:
+            raise ConflictError(f"dataset {new_name!r} already exists")
+        values["name"] = new_name
+    if description is not None:
+        values["description"] = description
+    if default_branch is not None:
+        live = conn.scalar(
+            select(Branch.id).where(
+                Branch.dataset_id == current.id,
+                Branch.name == default_branch,
+                Branch.deleted_at.is_(None),
+            )
+        )
+        if live is None:
+            raise NotFoundError(f"branch {default_branch!r} does not exist in dataset {name!r}")
+        values["default_branch"] = default_branch
+    if not values:
+        return current
+    row = conn.execute(
+        sa_update(Dataset).where(Dataset.id == current.id).values(**values).returning(*_COLUMNS)
+    ).one()
+    return DatasetRow(*row)
+
+
+@atomic
+def delete_dataset(conn: Connection, name: str) -> DatasetRow:
+    """Delete a dataset with every branch, commit, tag, revision and blob record it holds.
+
+    Blob bytes stay in the blob store: they are content-addressed and may be shared.
+    """
+    current = get_dataset(conn, name)
+    # Taking every branch lock first waits for writers in flight instead of failing them midway.
+    conn.execute(select(Branch.id).where(Branch.dataset_id == current.id).with_for_update())
+    conn.execute(sa_delete(Dataset).where(Dataset.id == current.id))
+    return current

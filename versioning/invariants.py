@@ -2,7 +2,8 @@
 
 - label names are unique, and file names are unique;
 - an instance's label and file, and a frame's file, are visible entities;
-- so no entity may be deleted while a visible one still refers to it.
+- so no entity may be deleted while a visible one still refers to it;
+- a file's blob, and a frame's image, are blobs of the dataset (blobs are not versioned).
 
 Checked before anything is written, for writes and merges alike; each check is one statement
 over the changed entities and what they name, never a scan of the version.
@@ -19,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from .models import EntityType
+from .models import Blob, EntityType
 from .sql import among
 from .tables import KINDS
 from .versions import Version
@@ -112,6 +113,37 @@ def _references(conn: Connection, version: Version, changes: Changes) -> list[Vi
     return found
 
 
+_BLOB_FIELDS = {EntityType.FILE: "blob_sha256", EntityType.FRAME: "image_sha256"}
+
+
+def _blobs(conn: Connection, version: Version, changes: Changes) -> list[Violation]:
+    wanted = {
+        (kind, eid): content[field]
+        for kind, field in _BLOB_FIELDS.items()
+        for eid, content in changes.get(kind, {}).items()
+        if content is not None and content[field] is not None
+    }
+    if not wanted:
+        return []
+    present = set(
+        conn.scalars(
+            select(Blob.sha256).where(
+                Blob.dataset_id == version.dataset_id, among(Blob.__table__.c.sha256, set(wanted.values()))
+            )
+        )
+    )
+    return [
+        Violation(
+            Rule.MISSING_REFERENCE,
+            kind,
+            eid,
+            f"{kind} {eid} refers to blob {sha}, which is not in the dataset's blob store",
+        )
+        for (kind, eid), sha in wanted.items()
+        if sha not in present
+    ]
+
+
 def _in_use(conn: Connection, version: Version, changes: Changes) -> list[Violation]:
     found: list[Violation] = []
     for kind, spec in KINDS.items():
@@ -141,4 +173,5 @@ def _in_use(conn: Connection, version: Version, changes: Changes) -> list[Violat
 def violations(conn: Connection, version: Version, changes: Changes) -> list[Violation]:
     """What `changes` on top of the working state `version` would break; empty if nothing."""
     result = [v for kind in EntityType for v in _names(conn, version, kind, changes)]
-    return result + _references(conn, version, changes) + _in_use(conn, version, changes)
+    result += _references(conn, version, changes) + _blobs(conn, version, changes)
+    return result + _in_use(conn, version, changes)

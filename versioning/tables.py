@@ -13,9 +13,9 @@ from typing import Any
 
 from sqlalchemy import Column, Table
 
+from .checks import check_content
 from .errors import InvalidInputError
 from .models import EntityType, File, Frame, Instance, Label
-from .models.vocabulary import NON_SPATIAL_KINDS, InstanceKind
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,26 +56,11 @@ class Kind:
         if missing:
             raise InvalidInputError(f"{where}: {self.type} needs {', '.join(missing)}")
         row = {**self.defaults, **{k: v for k, v in values.items() if k != "entity_id"}}
-        if self.type is EntityType.INSTANCE:
-            _check_instance(row, where)
+        for ref in self.references:
+            if row[ref.field] is not None:
+                row[ref.field] = as_uuid(row[ref.field], f"{where}: {ref.field}")
+        check_content(self.type, row, where)
         return row
-
-
-def _check_instance(row: Mapping[str, Any], where: str) -> None:
-    try:
-        kind = InstanceKind(row["kind"])
-    except ValueError:
-        raise InvalidInputError(
-            f"{where}: instance kind {row['kind']!r} is not one of "
-            f"{', '.join(k.value for k in InstanceKind)}"
-        ) from None
-    if kind not in NON_SPATIAL_KINDS:
-        missing = [f for f in ("x", "y", "w", "h") if row.get(f) is None]
-        if missing:
-            raise InvalidInputError(f"{where}: a {kind} instance needs {', '.join(missing)}")
-    score = row.get("score")
-    if score is not None and not 0 <= score <= 1:
-        raise InvalidInputError(f"{where}: score {score} is outside [0, 1]")
 
 
 def _table(model: type[Any]) -> Table:

@@ -24,15 +24,20 @@ from .versions import Version, working_version
 from .visibility import visible
 
 
-def _raise_violations(conn: Connection, version: Version, changes: Changes) -> None:
+def _raise_violations(
+    conn: Connection, version: Version, changes: Changes, positions: Mapping[uuid.UUID, str]
+) -> None:
+    """The first violation as a domain error, prefixed by its row's place in the batch."""
     found = violations(conn, version, changes)
     if not found:
         return
     first = found[0]
     more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
+    place = positions.get(first.entity_id)
+    message = (f"{place}: " if place else "") + first.message + more
     if first.rule is Rule.MISSING_REFERENCE:
-        raise InvalidInputError(first.message + more)
-    raise ConflictError(first.message + more)
+        raise InvalidInputError(message)
+    raise ConflictError(message)
 
 
 def _open(conn: Connection, dataset_id: int, branch: str) -> tuple[BranchRow, Version]:
@@ -46,8 +51,9 @@ def _write(
     version: Version,
     changes: dict[EntityType, dict[uuid.UUID, Content | None]],
     current: dict[EntityType, dict[uuid.UUID, Current]],
+    positions: Mapping[uuid.UUID, str] | None = None,
 ) -> None:
-    _raise_violations(conn, version, changes)
+    _raise_violations(conn, version, changes, positions or {})
     for kind, kind_changes in changes.items():
         apply(conn, KINDS[kind], branch, kind_changes, current[kind])
 
@@ -64,6 +70,7 @@ def create(
     spec = kind_of(kind)
     locked, version = _open(conn, dataset_id, branch)
     new: dict[uuid.UUID, Content | None] = {}
+    positions: dict[uuid.UUID, str] = {}
     for i, row in enumerate(rows):
         where = f"{spec.type} #{i}"
         given = row.get("entity_id")
@@ -71,11 +78,12 @@ def create(
         if entity_id in new:
             raise InvalidInputError(f"{where}: entity_id {entity_id} appears twice in the batch")
         new[entity_id] = spec.complete(row, where)
+        positions[entity_id] = where
     existing = current_rows(conn, spec, version, new.keys())
     if existing:
         taken = next(iter(existing))
         raise ConflictError(f"{spec.type} {taken} already exists on branch {branch!r}")
-    _write(conn, locked, version, {spec.type: new}, {spec.type: {}})
+    _write(conn, locked, version, {spec.type: new}, {spec.type: {}}, positions)
     return list(new)
 
 

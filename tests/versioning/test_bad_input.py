@@ -156,6 +156,80 @@ CASES: list[tuple[str, str, Callable[[World], Any]]] = [
         lambda w: v.delete_branch(w.conn, w.dataset, "main"),
     ),
     (
+        "label color not #rrggbb",
+        "BAD_USER_INPUT",
+        lambda w: v.create(w.conn, w.dataset, "main", "label", [{"name": "x", "color": "red"}]),
+    ),
+    (
+        "file of a blob the dataset does not hold",
+        "BAD_USER_INPUT",
+        lambda w: v.create(
+            w.conn,
+            w.dataset,
+            "main",
+            "file",
+            [{"name": "new.png", "blob_sha256": "d" * 64, "media_type": "image"}],
+        ),
+    ),
+    (
+        "unknown media type",
+        "BAD_USER_INPUT",
+        lambda w: v.create(
+            w.conn,
+            w.dataset,
+            "main",
+            "file",
+            [{"name": "new.png", "blob_sha256": "a" * 64, "media_type": "photo"}],
+        ),
+    ),
+    (
+        "video without timing",
+        "BAD_USER_INPUT",
+        lambda w: v.create(
+            w.conn,
+            w.dataset,
+            "main",
+            "file",
+            [{"name": "v.mp4", "blob_sha256": "a" * 64, "media_type": "video"}],
+        ),
+    ),
+    (
+        "negative width",
+        "BAD_USER_INPUT",
+        lambda w: v.update(w.conn, w.dataset, "main", "file", {w.img1: {"width": -3}}),
+    ),
+    (
+        "text span end before start",
+        "BAD_USER_INPUT",
+        lambda w: v.create(
+            w.conn,
+            w.dataset,
+            "main",
+            "instance",
+            [w.box(kind="text_span", text_start=5, text_end=2)],
+        ),
+    ),
+    (
+        "model run on a human instance",
+        "BAD_USER_INPUT",
+        lambda w: v.create(w.conn, w.dataset, "main", "instance", [w.box(model_run="r1")]),
+    ),
+    (
+        "attributes not an object",
+        "BAD_USER_INPUT",
+        lambda w: v.create(w.conn, w.dataset, "main", "instance", [w.box(attributes=[1])]),
+    ),
+    (
+        "score as text",
+        "BAD_USER_INPUT",
+        lambda w: v.create(w.conn, w.dataset, "main", "instance", [w.box(score="high")]),
+    ),
+    (
+        "file id not a uuid",
+        "BAD_USER_INPUT",
+        lambda w: v.create(w.conn, w.dataset, "main", "instance", [w.box(file_entity_id="img-1")]),
+    ),
+    (
         "a batch that fails half way",
         "BAD_USER_INPUT",
         lambda w: v.create(
@@ -199,3 +273,32 @@ def test_protected_branch_refuses_writes_and_accepts_merges(w: World) -> None:
     assert snapshot(w.conn) == before
     result = v.merge(w.conn, w.dataset, "feature", "main")
     assert result.commit is not None
+
+
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        (
+            lambda w: [w.box(), w.box(score=2.0)],
+            "instance #1: score 2.0 is outside [0, 1]",
+        ),
+        (
+            lambda w: [w.box(), w.box(kind="text_span", text_start=5, text_end=2)],
+            "instance #1: text_end 2 is before text_start 5",
+        ),
+        (
+            lambda w: [w.box(w=-1.0, score="x")],
+            "instance #0: score must be a number, not 'x'",
+        ),
+        (
+            lambda w: [w.box(), w.box(label=uuid.UUID(int=7))],
+            "instance #1: instance ",
+        ),
+    ],
+)
+def test_messages_name_the_row_of_the_batch(
+    w: World, rows: Callable[[World], list[dict[str, Any]]], message: str
+) -> None:
+    with pytest.raises(v.InvalidInputError) as error:
+        v.create(w.conn, w.dataset, "main", "instance", rows(w))
+    assert error.value.message.startswith(message), error.value.message

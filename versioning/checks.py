@@ -1,0 +1,159 @@
+"""Content checks of one entity revision, before anything is written.
+
+They mirror the tables' CHECK constraints (models/entities.py) so that bad input fails with a
+message naming the row and the field, in the caller's words, instead of a constraint name from
+the database; the constraints stay as the last line of defence. Checks that need other rows
+(names taken, references, blobs) are in `invariants.py`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from .errors import InvalidInputError
+from .models import EntityType
+from .models.vocabulary import NON_SPATIAL_KINDS, InstanceKind, MediaType, Source
+
+Content = Mapping[str, Any]
+_HEX_COLOR = re.compile(r"#[0-9a-fA-F]{6}")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+_NUMBER = (int, float)
+
+
+def _is(types: tuple[type, ...] | type, name: str) -> Callable[[object], str | None]:
+    def check(value: object) -> str | None:
+        # bool is an int to Python, never a number or a count to a user.
+        if value is None or (isinstance(value, types) and not isinstance(value, bool)):
+            return None
+        return f"must be {name}, not {value!r}"
+
+    return check
+
+
+def _text(value: object) -> str | None:
+    return None if value is None or isinstance(value, str) else f"must be text, not {value!r}"
+
+
+def _object(value: object) -> str | None:
+    return None if isinstance(value, dict) else f"must be a JSON object, not {value!r}"
+
+
+_TYPES: dict[str, Callable[[object], str | None]] = {
+    "name": _text,
+    "color": _text,
+    "description": _text,
+    "attribute_schema": _object,
+    "blob_sha256": _text,
+    "media_type": _text,
+    "width": _is(int, "a whole number"),
+    "height": _is(int, "a whole number"),
+    "fps": _is(_NUMBER, "a number"),
+    "frame_count": _is(int, "a whole number"),
+    "duration": _is(_NUMBER, "a number"),
+    "metadata": _object,
+    "author": _text,
+    "frame_number": _is(int, "a whole number"),
+    "timestamp": _is(_NUMBER, "a number"),
+    "image_sha256": _text,
+    "kind": _text,
+    "x": _is(_NUMBER, "a number"),
+    "y": _is(_NUMBER, "a number"),
+    "w": _is(_NUMBER, "a number"),
+    "h": _is(_NUMBER, "a number"),
+    "text_start": _is(int, "a whole number"),
+    "text_end": _is(int, "a whole number"),
+    "attributes": _object,
+    "score": _is(_NUMBER, "a number"),
+    "source": _text,
+    "model_run": _text,
+    "track_id": _text,
+}
+
+
+# Optional on input (they have defaults) but never null in a stored revision.
+_NOT_NULL = (
+    "color",
+    "description",
+    "attribute_schema",
+    "metadata",
+    "author",
+    "attributes",
+    "source",
+)
+_POSITIVE = ("width", "height", "fps")
+_NON_NEGATIVE = ("frame_count", "duration", "frame_number", "timestamp", "w", "h", "text_start")
+
+
+def _rules(kind: EntityType, row: Content) -> list[str]:
+    """What is wrong with `row` beyond field types: each a `field: reason` phrase."""
+    get = row.get
+    wrong = [
+        f"{f} must be positive, not {v}" for f in _POSITIVE if (v := get(f)) is not None and v <= 0
+    ]
+    wrong += [
+        f"{f} must not be negative, not {v}"
+        for f in _NON_NEGATIVE
+        if (v := get(f)) is not None and v < 0
+    ]
+    if kind in (EntityType.LABEL, EntityType.FILE) and not get("name"):
+        wrong.append("name must not be empty")
+    if kind is EntityType.LABEL and not _HEX_COLOR.fullmatch(get("color") or ""):
+        wrong.append(f"color must be #rrggbb, not {get('color')!r}")
+    for field in ("blob_sha256", "image_sha256"):
+        if field not in row:
+            continue
+        sha = row[field]
+        optional = kind is EntityType.FRAME and sha is None
+        if not optional and not _SHA256.fullmatch(sha or ""):
+            wrong.append(f"{field} must be 64 lowercase hex digits, not {sha!r}")
+    if kind is EntityType.FILE:
+        if get("media_type") not in set(MediaType):
+            wrong.append(f"media_type {get('media_type')!r} is not one of {', '.join(MediaType)}")
+        elif get("media_type") == MediaType.VIDEO and None in (get("fps"), get("frame_count")):
+            wrong.append("a video needs fps and frame_count")
+    if kind is EntityType.INSTANCE:
+        wrong += _instance_rules(row)
+    return wrong
+
+
+def _instance_rules(row: Content) -> list[str]:
+    get = row.get
+    if get("kind") not in set(InstanceKind):
+        return [f"kind {get('kind')!r} is not one of {', '.join(InstanceKind)}"]
+    wrong: list[str] = []
+    kind = InstanceKind(row["kind"])
+    if kind not in NON_SPATIAL_KINDS:
+        missing = [f for f in ("x", "y", "w", "h") if get(f) is None]
+        if missing:
+            wrong.append(f"a {kind} instance needs {', '.join(missing)}")
+    if kind is InstanceKind.TEXT_SPAN and (get("text_start") is None or get("text_end") is None):
+        wrong.append("a text_span instance needs text_start and text_end")
+    start, end = get("text_start"), get("text_end")
+    if start is not None and end is not None and end < start:
+        wrong.append(f"text_end {end} is before text_start {start}")
+    score = get("score")
+    if score is not None and not 0 <= score <= 1:
+        wrong.append(f"score {score} is outside [0, 1]")
+    if get("source") not in set(Source):
+        wrong.append(f"source {get('source')!r} is not one of {', '.join(Source)}")
+    elif get("model_run") is not None and get("source") != Source.MODEL:
+        wrong.append("model_run is set only on instances whose source is model")
+    return wrong
+
+
+def check_content(kind: EntityType, row: Content, where: str) -> None:
+    """check_content: BAD_USER_INPUT naming `where` and every wrong field of `row`; O(fields)."""
+    wrong = [
+        f"{field} {problem}"
+        for field, value in row.items()
+        if field in _TYPES and (problem := _TYPES[field](value)) is not None
+    ]
+    wrong += [
+        f"{field} cannot be null" for field in _NOT_NULL if field in row and row[field] is None
+    ]
+    if not wrong:
+        wrong = _rules(kind, row)
+    if wrong:
+        raise InvalidInputError(f"{where}: {'; '.join(wrong)}")
