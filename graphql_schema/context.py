@@ -53,3 +53,14 @@ class Context:
     def for_request(cls, engine: Engine) -> Context:
         """A fresh context for one GraphQL request."""
         return cls(engine=engine, loaders=Loaders(engine))
+
+
+async def run_write(engine: Engine, write: Callable[[Connection], T]) -> T:
+    """Run `write` in one transaction in a worker thread: committed if it returns, rolled back
+    (nothing written) if it raises."""
+
+    def call() -> T:
+        with engine.begin() as conn:
+            return write(conn)
+
+    return await asyncio.to_thread(call)

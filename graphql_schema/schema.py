@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import strawberry
+from strawberry.tools import merge_types
 
 from trainingdb.versioning import datasets
 
 from .context import Context, run_read
+from .edits import EntityMutations
 from .errors import ErrorCodes
 from .passthrough import ExecutionContext
 from .types import Branch, Dataset
+from .version_edits import VersionMutations
 
 
 @strawberry.type
@@ -25,8 +28,11 @@ class Query:
         return Dataset.from_row(row)
 
 
+Mutation = merge_types("Mutation", (VersionMutations, EntityMutations))
+
 schema = strawberry.Schema(
     query=Query,
+    mutation=Mutation,
     types=[Branch],
     extensions=[ErrorCodes],
     execution_context_class=ExecutionContext,

@@ -7,21 +7,17 @@ the SQL.
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine
 
 from trainingdb import versioning as v
-from trainingdb.graphql_schema import Context, schema
 from trainingdb.graphql_schema.filters.fields import INSTANCES
 from trainingdb.graphql_schema.filters.query_language import parse_query
-from trainingdb.graphql_schema.passthrough import plain
 
+from .execute import run, statements
 from .reference import State, matching
 from .world import REFS, build, state
 
@@ -37,37 +33,6 @@ query Page($version: String, $where: InstanceWhere, $query: String, $orderBy: [I
   }
 }
 """
-
-
-def run(engine: Engine, document: str, **variables: Any) -> dict[str, Any]:
-    """Execute `query` as a client would see it: data with shaped lists decoded, errors coded."""
-
-    async def call() -> Any:
-        return await schema.execute(
-            document, variable_values=variables, context_value=Context.for_request(engine)
-        )
-
-    result = asyncio.run(call())
-    out: dict[str, Any] = {"data": plain(result.data)}
-    if result.errors:
-        out["errors"] = [
-            {"message": e.message, "code": (e.extensions or {}).get("code")} for e in result.errors
-        ]
-    return out
-
-
-@contextmanager
-def statements(engine: Engine) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 @pytest.fixture(scope="module")

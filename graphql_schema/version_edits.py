@@ -1,0 +1,268 @@
+"""Mutations of the catalog and of versions: datasets, commits, branches, tags, merge, revert.
+
+Each is one transaction. A merge that stops on conflicts is not an error: it returns the
+conflicts as data (`merged: false`) and writes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from enum import Enum
+from typing import Annotated, TypeVar
+
+import strawberry
+from sqlalchemy import Connection
+
+from trainingdb import versioning as v
+from trainingdb.versioning.datasets import get_dataset
+from trainingdb.versioning.errors import MergeConflictError
+from trainingdb.versioning.refs import load_branches
+
+from .context import Context, run_write
+from .types import Branch, Dataset
+from .versions import Commit, Tag
+
+Info = strawberry.Info[Context, None]
+T = TypeVar("T")
+
+
+async def _in_dataset(info: Info, dataset: str, work: Callable[[Connection, int], T]) -> T:
+    """`work(conn, dataset id)` in one transaction."""
+    return await run_write(
+        info.context.engine, lambda conn: work(conn, get_dataset(conn, dataset).id)
+    )
+
+
+def _commit(conn: Connection, dataset_id: int, row: v.CommitRow) -> Commit:
+    return Commit.from_row(row, load_branches(conn, dataset_id))
+
+
+def _branch(conn: Connection, dataset_id: int, name: str) -> Branch:
+    (row,) = [
+        b
+        for b in load_branches(conn, dataset_id).values()
+        if b.name == name and b.deleted_at is None
+    ]
+    return Branch.from_row(row)
+
+
+@strawberry.enum(description="What a merge does with an entity both sides changed differently.")
+class MergeStrategy(Enum):
+    FAIL = "fail"
+    OURS = "ours"
+    THEIRS = "theirs"
+
+
+@strawberry.type(description="An entity both sides of a merge changed, or a result it refused.")
+class MergeConflict:
+    kind: str
+    entity_id: strawberry.ID
+    source_change: str | None = strawberry.field(description="added, removed or modified.")
+    target_change: str | None = strawberry.field(description="added, removed or modified.")
+    message: str = strawberry.field(description="Why, when an invariant refused the result.")
+
+
+@strawberry.type(
+    description="What a merge did. With strategy FAIL and conflicts it did nothing (`merged` is "
+    "false); with OURS or THEIRS `conflicts` lists what the strategy decided."
+)
+class MergeOutcome:
+    merged: bool
+    commit: Commit | None = strawberry.field(description="The merge commit on the target.")
+    fast_forward: bool
+    changes: int = strawberry.field(description="Entities the merge changed on the target.")
+    base: str | None = strawberry.field(description="The merge base, as `branch@seq`.")
+    conflicts: list[MergeConflict]
+
+
+def _merge(
+    conn: Connection,
+    dataset_id: int,
+    source: str,
+    target: str,
+    strategy: MergeStrategy,
+    message: str | None,
+    author: str,
+) -> MergeOutcome:
+    try:
+        result = v.merge(
+            conn, dataset_id, source, target, strategy.value, message=message, author=author
+        )
+    except MergeConflictError as error:
+        return MergeOutcome(
+            merged=False,
+            commit=None,
+            fast_forward=False,
+            changes=0,
+            base=None,
+            conflicts=_conflicts(error.conflicts),
+        )
+    return MergeOutcome(
+        merged=True,
+        commit=None if result.commit is None else _commit(conn, dataset_id, result.commit),
+        fast_forward=result.fast_forward,
+        changes=result.changes,
+        base=result.base,
+        conflicts=_conflicts(result.conflicts),
+    )
+
+
+def _conflicts(found: tuple[v.Conflict, ...]) -> list[MergeConflict]:
+    return [
+        MergeConflict(
+            kind=c.kind,
+            entity_id=strawberry.ID(str(c.entity_id)),
+            source_change=c.source_change,
+            target_change=c.target_change,
+            message=c.message,
+        )
+        for c in found
+    ]
+
+
+AUTHOR = "Who did it, recorded with the commit."
+
+
+@strawberry.type
+class VersionMutations:
+    @strawberry.mutation(description="A new dataset with an empty default branch.")
+    async def create_dataset(
+        self, info: Info, name: str, description: str = "", default_branch: str = "main"
+    ) -> Dataset:
+        row = await run_write(
+            info.context.engine,
+            lambda c: v.create_dataset(
+                c, name, description=description, default_branch=default_branch
+            ),
+        )
+        return Dataset.from_row(row)
+
+    @strawberry.mutation(description="Rename or describe a dataset, or change its default branch.")
+    async def update_dataset(
+        self,
+        info: Info,
+        name: str,
+        new_name: str | None = None,
+        description: str | None = None,
+        default_branch: str | None = None,
+    ) -> Dataset:
+        row = await run_write(
+            info.context.engine,
+            lambda c: v.update_dataset(
+                c, name, new_name=new_name, description=description, default_branch=default_branch
+            ),
+        )
+        return Dataset.from_row(row)
+
+    @strawberry.mutation(
+        description="Delete a dataset and all its versions, for good; its id. Blob bytes stay."
+    )
+    async def delete_dataset(self, info: Info, name: str) -> strawberry.ID:
+        row = await run_write(info.context.engine, lambda c: v.delete_dataset(c, name))
+        return strawberry.ID(str(row.id))
+
+    @strawberry.mutation(description="Commit the branch's working state.")
+    async def commit(
+        self,
+        info: Info,
+        dataset: str,
+        branch: str,
+        message: str,
+        author: Annotated[str, strawberry.argument(description=AUTHOR)] = "",
+    ) -> Commit:
+        return await _in_dataset(
+            info,
+            dataset,
+            lambda c, ds: _commit(c, ds, v.commit(c, ds, branch, message, author)),
+        )
+
+    @strawberry.mutation(description="A new branch from a version (default: the default branch).")
+    async def create_branch(
+        self,
+        info: Info,
+        dataset: str,
+        name: str,
+        from_: Annotated[str | None, strawberry.argument(name="from")] = None,
+        author: Annotated[str, strawberry.argument(description=AUTHOR)] = "",
+    ) -> Branch:
+        def work(c: Connection, ds: int) -> Branch:
+            v.create_branch(c, ds, name, from_, created_by=author)
+            return _branch(c, ds, name)
+
+        return await _in_dataset(info, dataset, work)
+
+    @strawberry.mutation(description="Delete a branch (not the default one); true.")
+    async def delete_branch(self, info: Info, dataset: str, name: str) -> bool:
+        await _in_dataset(info, dataset, lambda c, ds: v.delete_branch(c, ds, name))
+        return True
+
+    @strawberry.mutation(
+        description="Protect a branch (it then refuses direct writes and accepts merges), "
+        "or lift the protection."
+    )
+    async def protect_branch(
+        self, info: Info, dataset: str, name: str, protected: bool = True
+    ) -> Branch:
+        def work(c: Connection, ds: int) -> Branch:
+            v.set_protected(c, ds, name, protected)
+            return _branch(c, ds, name)
+
+        return await _in_dataset(info, dataset, work)
+
+    @strawberry.mutation(description="Name a committed version (a branch: its last commit).")
+    async def create_tag(
+        self,
+        info: Info,
+        dataset: str,
+        name: str,
+        version: str,
+        message: str = "",
+        author: Annotated[str, strawberry.argument(description=AUTHOR)] = "",
+    ) -> Tag:
+        def work(c: Connection, ds: int) -> Tag:
+            row = v.create_tag(c, ds, name, version, message=message, created_by=author)
+            return Tag.from_row(row, load_branches(c, ds))
+
+        return await _in_dataset(info, dataset, work)
+
+    @strawberry.mutation(description="Delete a tag; true. The tagged commit stays.")
+    async def delete_tag(self, info: Info, dataset: str, name: str) -> bool:
+        await _in_dataset(info, dataset, lambda c, ds: v.delete_tag(c, ds, name))
+        return True
+
+    @strawberry.mutation(
+        description="Merge a version into a branch, three-way from their merge base. With "
+        "strategy FAIL, conflicts come back as data and nothing is written."
+    )
+    async def merge(
+        self,
+        info: Info,
+        dataset: str,
+        source: str,
+        target: str,
+        strategy: MergeStrategy = MergeStrategy.FAIL,
+        message: str | None = None,
+        author: Annotated[str, strawberry.argument(description=AUTHOR)] = "",
+    ) -> MergeOutcome:
+        return await _in_dataset(
+            info,
+            dataset,
+            lambda c, ds: _merge(c, ds, source, target, strategy, message, author),
+        )
+
+    @strawberry.mutation(
+        description="Commit on the branch a state equal to version `to` (history is kept)."
+    )
+    async def revert(
+        self,
+        info: Info,
+        dataset: str,
+        branch: str,
+        to: str,
+        author: Annotated[str, strawberry.argument(description=AUTHOR)] = "",
+    ) -> Commit:
+        return await _in_dataset(
+            info,
+            dataset,
+            lambda c, ds: _commit(c, ds, v.revert(c, ds, branch, to, author=author)),
+        )
