@@ -6,6 +6,7 @@ import strawberry
 from strawberry.tools import merge_types
 
 from trainingdb.versioning import datasets
+from trainingdb.versioning.errors import InvalidInputError
 
 from .context import Context, run_read
 from .edits import EntityMutations
@@ -22,9 +23,25 @@ class Query:
         rows = await run_read(info.context.engine, datasets.list_datasets)
         return [Dataset.from_row(row) for row in rows]
 
-    @strawberry.field(description="One dataset by name; NOT_FOUND when there is none.")
-    async def dataset(self, info: strawberry.Info[Context, None], name: str) -> Dataset:
-        row = await run_read(info.context.engine, lambda conn: datasets.get_dataset(conn, name))
+    @strawberry.field(description="One dataset by name or by id; NOT_FOUND when there is none.")
+    async def dataset(
+        self,
+        info: strawberry.Info[Context, None],
+        name: str | None = None,
+        id: strawberry.ID | None = None,
+    ) -> Dataset:
+        if (name is None) == (id is None):
+            raise InvalidInputError("dataset: give name or id, one of them")
+        if id is not None:
+            if not str(id).isdigit():
+                raise InvalidInputError(f"dataset.id: {id!r} is not a dataset id")
+            pk = int(id)
+            row = await run_read(
+                info.context.engine, lambda conn: datasets.get_dataset_by_id(conn, pk)
+            )
+        else:
+            assert name is not None
+            row = await run_read(info.context.engine, lambda conn: datasets.get_dataset(conn, name))
         return Dataset.from_row(row)
 
 

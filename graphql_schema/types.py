@@ -15,6 +15,7 @@ from trainingdb.versioning.datasets import DatasetRow
 from trainingdb.versioning.refs import BranchRow
 
 from . import versions
+from .aggregates import InstanceStats
 from .context import Context, run_read
 from .entities import (
     Connection,
@@ -28,7 +29,7 @@ from .entities import (
 )
 from .filters.fields import FILES, INSTANCES, LABELS
 from .filters.inputs import FileWhere, FrameWhere, InstanceWhere, LabelWhere, entity_id
-from .listing import entity_connection, frame_connection
+from .listing import entity_connection, frame_connection, raw_args
 
 Info = strawberry.Info[Context, None]
 VERSION = "A branch, tag, commit id or branch@seq; default: the default branch's head."
@@ -167,6 +168,21 @@ class Dataset:
         after: str | None = None,
     ) -> Connection[Frame]:
         return await frame_connection(info, self.pk, self.default_branch)
+
+    @strawberry.field(
+        description="Aggregates over the instances matching `where` / `query` at a version: "
+        "counts by label, kind, source and frame, score and area histograms (each one statement)."
+    )
+    async def instance_stats(
+        self,
+        info: Info,
+        version: Annotated[str | None, strawberry.argument(description=VERSION)] = None,
+        where: InstanceWhere | None = None,
+        query: Annotated[str | None, strawberry.argument(description=QUERY)] = None,
+    ) -> InstanceStats:
+        args = raw_args(info._raw_info)
+        ref = args.get("version") or self.default_branch
+        return await InstanceStats.at(info, self.pk, ref, args)
 
 
 def entity_id_arg(value: Any) -> Any:
