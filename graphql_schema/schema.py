@@ -10,7 +10,7 @@ from trainingdb.versioning.errors import InvalidInputError
 
 from .context import Context, run_read
 from .edits import EntityMutations
-from .errors import ErrorCodes
+from .guards import extensions
 from .passthrough import ExecutionContext
 from .types import Branch, Dataset
 from .version_edits import VersionMutations
@@ -51,6 +51,6 @@ schema = strawberry.Schema(
     query=Query,
     mutation=Mutation,
     types=[Branch],
-    extensions=[ErrorCodes],
+    extensions=extensions(),
     execution_context_class=ExecutionContext,
 )
