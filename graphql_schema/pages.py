@@ -1,7 +1,8 @@
 """Relay connections as one statement: a keyset page, its nodes and edges shaped as JSON.
 
 Order: the requested keys, each with nulls last, then the entity id, so every row has one place
-and a cursor (the key values of a row, base64 JSON) resumes exactly after it. The page query
+and a cursor (base64 JSON of the order's name and the row's key values) resumes exactly after it;
+a cursor is refused under any other order. The page query
 takes `first + 1` rows under the keyset condition (`> cursor`, expanded per key so NULLs and
 descending keys work); `nodes` / `edges` aggregate the first `first` rows, and the extra row says
 whether there is a next page. `totalCount` is a second statement, run only when selected.
@@ -68,8 +69,13 @@ def _sort(row: FromClause, keys: Sequence[Key]) -> list[Any]:
     return terms
 
 
+def _order_of(keys: Sequence[Key]) -> str:
+    """The order a cursor belongs to, stored in it so another order's cursor is refused."""
+    return ",".join(k.column + (" desc" if k.desc else "") for k in keys)
+
+
 def _cursor(row: FromClause, keys: Sequence[Key]) -> ColumnElement[str]:
-    values = func.json_build_array(*(row.c[k.column] for k in keys))
+    values = func.json_build_array(literal(_order_of(keys)), *(row.c[k.column] for k in keys))
     # encode() wraps base64 at 76 characters; a cursor is one token.
     return func.translate(
         func.encode(func.convert_to(cast(values, String), "UTF8"), "base64"), "\n", ""
@@ -95,9 +101,9 @@ def decode_cursor(cursor: str, keys: Sequence[Key], where: str) -> list[object]:
     """The key values in `cursor`; BAD_USER_INPUT if it is not a cursor of this order."""
     try:
         raw = orjson.loads(base64.b64decode(cursor, validate=True))
-        if not isinstance(raw, list) or len(raw) != len(keys):
+        if not isinstance(raw, list) or len(raw) != len(keys) + 1 or raw[0] != _order_of(keys):
             raise ValueError(raw)
-        return [_value(v, k) for v, k in zip(raw, keys, strict=True)]
+        return [_value(v, k) for v, k in zip(raw[1:], keys, strict=True)]
     except (ValueError, binascii.Error, orjson.JSONDecodeError):
         raise InvalidInputError(
             f"{where}: {cursor!r} is not a cursor of this connection and order"
@@ -158,7 +164,7 @@ def fetch_page(
     in_page = rn <= first
     columns: list[Any] = [
         (func.count() > first).label("has_next"),
-        func.array_agg(aggregate_order_by(cur, rn.asc()))[1].label("start_cursor"),
+        func.array_agg(aggregate_order_by(cur, rn.asc())).filter(in_page)[1].label("start_cursor"),
         func.array_agg(aggregate_order_by(cur, rn.desc())).filter(in_page)[1].label("end_cursor"),
     ]
     lists = [p for p in picked if p.name in ("nodes", "edges")]

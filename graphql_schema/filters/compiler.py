@@ -224,7 +224,7 @@ class Compiler:
     ) -> ColumnElement[bool]:
         relation = target.relation(rel.relation, where)
         at = f"{where}.{rel.relation}"
-        if target is FRAMES:
+        if target is FRAMES and relation.target is INSTANCES:
             return self._frame_instances(rel, row, at, depth)
         other = self.rows(relation.target, f"{relation.target.name}_{depth + 1}")
         joined = and_(

@@ -180,6 +180,7 @@ FILES.relations.update(
 FRAMES.relations.update(
     # Every instance of the frame: same file, same frame number (see compiler.frame_groups).
     instances=Relation("instances", INSTANCES, "file_entity_id", "file_entity_id", to_many=True),
+    file=Relation("file", FILES, "file_entity_id", "entity_id", to_many=False),
 )
 
 TARGETS: dict[str, Target] = {t.name: t for t in (LABELS, FILES, INSTANCES, FRAMES)}

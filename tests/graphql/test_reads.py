@@ -227,22 +227,47 @@ def test_aliases_fragments_and_directives_shape_the_json(world: Any, engine: Eng
     assert list(out["data"]["dataset"]["a"]["items"][0]) == ["ident", "__typename", "s"]
 
 
-def test_frames_group_frame_level_instances(world: Any, engine: Engine) -> None:
+FRAME_FILTERS: list[tuple[str, Any]] = [
+    ("where: {instances: {count: {_gte: 2}}}", lambda rows, file: len(rows) >= 2),
+    (
+        'where: {file: {metadata: {_contains: {sensor: "a"}}}}',
+        lambda rows, file: file["metadata"].get("sensor") == "a",
+    ),
+    (
+        "query: \"any instances(score > 0.4) and no instances(kind = 'point')\"",
+        lambda rows, file: (
+            any(r["score"] is not None and r["score"] > 0.4 for r in rows)
+            and not any(r["kind"] == "point" for r in rows)
+        ),
+    ),
+]
+
+
+@pytest.mark.parametrize(("arg", "keep"), FRAME_FILTERS, ids=["count", "file", "query"])
+def test_frames_group_frame_level_instances(
+    world: Any, engine: Engine, arg: str, keep: Any
+) -> None:
     _, states = world
-    query = """
-    { dataset(name: "filters") {
-        frames(first: 500, range: {from: 2, to: 15}, where: {instances: {count: {_gte: 2}}}) {
-          nodes { fileId frameNumber instanceCount instances(first: 100) { id frameNumber } }
-        } } }
-    """
+    query = (
+        '{ dataset(name: "filters") { frames(first: 500, range: {from: 2, to: 15}, '
+        + arg
+        + ") { nodes { fileId frameNumber instanceCount instances(first: 100) "
+        "{ id frameNumber } } } } }"
+    )
     out = run(engine, query)
+    assert "errors" not in out, out
     frames = out["data"]["dataset"]["frames"]["nodes"]
-    groups: dict[tuple[str, int], list[str]] = {}
+    files = {str(f["entity_id"]): f for f in states["main"].rows["files"]}
+    groups: dict[tuple[str, int], list[dict[str, Any]]] = {}
     for row in states["main"].rows["instances"]:
         if row["frame_number"] is not None and 2 <= row["frame_number"] <= 15:
             key = (str(row["file_entity_id"]), row["frame_number"])
-            groups.setdefault(key, []).append(str(row["entity_id"]))
-    expected = sorted((k, sorted(ids)) for k, ids in groups.items() if len(ids) >= 2)
+            groups.setdefault(key, []).append(row)
+    expected = sorted(
+        (k, sorted(str(r["entity_id"]) for r in rows))
+        for k, rows in groups.items()
+        if keep(rows, files[k[0]])
+    )
     assert expected
     got = [
         ((f["fileId"], f["frameNumber"]), sorted(i["id"] for i in f["instances"])) for f in frames
@@ -311,3 +336,25 @@ def test_tags_log_history_and_diff(world: Any, engine: Engine) -> None:
         id=entity,
     )["data"]["dataset"]["history"]
     assert [h["branch"] for h in history][-1] == "exp"
+
+
+def test_a_cursor_belongs_to_its_order(world: Any, engine: Engine) -> None:
+    score = [{"field": "SCORE", "direction": "DESC"}]
+    page = run(engine, PAGE, first=3, orderBy=score)["data"]["dataset"]["instances"]
+    cursor = page["pageInfo"]["endCursor"]
+    assert "errors" not in run(engine, PAGE, first=3, orderBy=score, after=cursor)
+    for other in ([{"field": "AREA"}], [{"field": "SCORE"}], None):
+        out = run(engine, PAGE, first=3, orderBy=other, after=cursor)
+        (error,) = out["errors"]
+        assert error["code"] == "BAD_USER_INPUT"
+        assert "is not a cursor of this connection and order" in error["message"]
+
+
+def test_an_empty_page_has_no_cursors(world: Any, engine: Engine) -> None:
+    info = run(engine, PAGE, first=0)["data"]["dataset"]["instances"]["pageInfo"]
+    assert info == {
+        "hasNextPage": True,
+        "hasPreviousPage": False,
+        "startCursor": None,
+        "endCursor": None,
+    }
