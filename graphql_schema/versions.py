@@ -7,6 +7,7 @@ the same field names as the entity types (`fileId`, `frameNumber`, ...).
 from __future__ import annotations
 
 import base64
+import itertools
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
@@ -17,12 +18,14 @@ from sqlalchemy import Connection
 from strawberry.scalars import JSON
 
 from trainingdb.versioning import commits, tags
-from trainingdb.versioning.diff import diff, diff_summary
+from trainingdb.versioning.diff import Change as EngineChange
+from trainingdb.versioning.diff import DiffSummary, diff, diff_summary
 from trainingdb.versioning.errors import InvalidInputError
 from trainingdb.versioning.history import history
 from trainingdb.versioning.models import EntityType
 from trainingdb.versioning.refs import BranchRow, load_branches
 
+from .context import run_read
 from .shapes import SCALAR_COLUMNS
 
 MAX_LOG = 1000
@@ -128,11 +131,27 @@ class ChangeCount:
 
 @strawberry.type(description="Changes from one version to another.")
 class Diff:
-    changes: list[Change]
+    dataset_id: strawberry.Private[int]
+    refs: strawberry.Private[tuple[str, str]]
+    changes: list[Change] = strawberry.field(description="A page, by kind then entity id.")
     end_cursor: str | None = strawberry.field(description="Pass as `after` for the next page.")
     has_next_page: bool
-    by_kind: list[ChangeCount]
-    by_label: list[ChangeCount] = strawberry.field(description="Instance changes per label.")
+
+    @strawberry.field(description="How many entities changed, per kind and change (whole diff).")
+    async def by_kind(self, info: strawberry.Info) -> list[ChangeCount]:
+        summary = await self._summary(info)
+        return [
+            ChangeCount(key=k.value, change=c, count=n) for (k, c), n in summary.by_kind.items()
+        ]
+
+    @strawberry.field(description="Instance changes per label name (whole diff).")
+    async def by_label(self, info: strawberry.Info) -> list[ChangeCount]:
+        summary = await self._summary(info)
+        return [ChangeCount(key=k, change=c, count=n) for (k, c), n in summary.by_label.items()]
+
+    async def _summary(self, info: strawberry.Info) -> DiffSummary:
+        a, b = self.refs
+        return await run_read(info.context.engine, lambda c: diff_summary(c, self.dataset_id, a, b))
 
 
 def list_tags(conn: Connection, dataset_id: int) -> list[Tag]:
@@ -162,43 +181,42 @@ def entity_history(conn: Connection, dataset_id: int, entity_id: uuid.UUID) -> l
     ]
 
 
-def _position(cursor: str) -> int:
+def _diff_cursor(change: EngineChange) -> str:
+    return base64.b64encode(f"{change.kind.value}:{change.entity_id}".encode()).decode()
+
+
+def _resume(cursor: str) -> tuple[EntityType, uuid.UUID]:
     try:
-        return int(base64.b64decode(cursor, validate=True).decode().removeprefix("change:"))
+        kind, eid = base64.b64decode(cursor, validate=True).decode().split(":")
+        return EntityType(kind), uuid.UUID(eid)
     except ValueError:
-        raise InvalidInputError(f"diff.after: {cursor!r} is not a cursor of this diff") from None
+        raise InvalidInputError(f"diff.after: {cursor!r} is not a cursor of a diff") from None
 
 
 def versions_diff(
     conn: Connection, dataset_id: int, a: str, b: str, first: int, after: str | None
 ) -> Diff:
-    """A page of `diff(a, b)` (in kind, then entity id order) and its summary counts."""
+    """A page of `diff(a, b)` (by kind, then entity id) from after the cursor; reads the
+    changes of this page and one more, not the whole diff."""
     if not 0 <= first <= MAX_CHANGES:
         raise InvalidInputError(f"diff.first: between 0 and {MAX_CHANGES}, not {first}")
-    start = _position(after) if after else 0
-    page: list[Change] = []
-    total = 0
-    for total, change in enumerate(diff(conn, dataset_id, a, b), start=1):
-        if start < total <= start + first:
-            page.append(
-                Change(
-                    kind=change.kind.value,
-                    entity_id=strawberry.ID(str(change.entity_id)),
-                    change=change.change,
-                    before=None
-                    if change.before is None
-                    else content_json(change.kind, change.before),
-                    after=None if change.after is None else content_json(change.kind, change.after),
-                )
-            )
-    summary = diff_summary(conn, dataset_id, a, b)
-    end = start + len(page)
+    found = list(
+        itertools.islice(diff(conn, dataset_id, a, b, _resume(after) if after else None), first + 1)
+    )
+    page = found[:first]
     return Diff(
-        changes=page,
-        end_cursor=base64.b64encode(f"change:{end}".encode()).decode() if page else after,
-        has_next_page=end < total,
-        by_kind=[
-            ChangeCount(key=k.value, change=c, count=n) for (k, c), n in summary.by_kind.items()
+        dataset_id=dataset_id,
+        refs=(a, b),
+        changes=[
+            Change(
+                kind=change.kind.value,
+                entity_id=strawberry.ID(str(change.entity_id)),
+                change=change.change,
+                before=None if change.before is None else content_json(change.kind, change.before),
+                after=None if change.after is None else content_json(change.kind, change.after),
+            )
+            for change in page
         ],
-        by_label=[ChangeCount(key=k, change=c, count=n) for (k, c), n in summary.by_label.items()],
+        end_cursor=_diff_cursor(page[-1]) if page else after,
+        has_next_page=len(found) > first,
     )

@@ -97,18 +97,29 @@ def candidates(conn: Connection, kind: Kind, a: Version, b: Version) -> list[uui
     return list(conn.scalars(union(*parts)))
 
 
-def diff_versions(conn: Connection, a: Version, b: Version) -> Iterator[Change]:
-    """Changes from version `a` to version `b`, by kind then entity id, streamed in chunks."""
-    for kind in EntityType:
+def diff_versions(
+    conn: Connection,
+    a: Version,
+    b: Version,
+    after: tuple[EntityType, uuid.UUID] | None = None,
+) -> Iterator[Change]:
+    """Changes from version `a` to version `b`, by kind then entity id, streamed in chunks;
+    with `after`, only those past that (kind, entity id), so a page resumes where one ended."""
+    kinds = list(EntityType)
+    for kind in kinds:
+        if after is not None and kinds.index(kind) < kinds.index(after[0]):
+            continue
         spec = KINDS[kind]
         # Sorted: a diff lists the same changes in the same order every time (pages resume).
         ids = sorted(candidates(conn, spec, a, b))
+        if after is not None and kind is after[0]:
+            ids = [eid for eid in ids if eid > after[1]]
         for start in range(0, len(ids), CHUNK):
             chunk = ids[start : start + CHUNK]
-            before = current_rows(conn, spec, a, chunk)
-            after = current_rows(conn, spec, b, chunk)
+            in_a = current_rows(conn, spec, a, chunk)
+            in_b = current_rows(conn, spec, b, chunk)
             for eid in chunk:
-                old, new = before.get(eid), after.get(eid)
+                old, new = in_a.get(eid), in_b.get(eid)
                 if old is None and new is not None:
                     yield Change(kind, eid, "added", None, new.content)
                 elif old is not None and new is None:
@@ -117,9 +128,16 @@ def diff_versions(conn: Connection, a: Version, b: Version) -> Iterator[Change]:
                     yield Change(kind, eid, "modified", old.content, new.content)
 
 
-def diff(conn: Connection, dataset_id: int, a: str, b: str) -> Iterator[Change]:
-    """diff: entities whose content differs between versions `a` and `b`; O(changes)."""
-    return diff_versions(conn, resolve(conn, dataset_id, a), resolve(conn, dataset_id, b))
+def diff(
+    conn: Connection,
+    dataset_id: int,
+    a: str,
+    b: str,
+    after: tuple[EntityType, uuid.UUID] | None = None,
+) -> Iterator[Change]:
+    """diff: entities whose content differs between versions `a` and `b` (past `after`, if
+    given); O(changes)."""
+    return diff_versions(conn, resolve(conn, dataset_id, a), resolve(conn, dataset_id, b), after)
 
 
 @dataclass(frozen=True, slots=True)

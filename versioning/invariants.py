@@ -128,7 +128,8 @@ def _blobs(conn: Connection, version: Version, changes: Changes) -> list[Violati
     present = set(
         conn.scalars(
             select(Blob.sha256).where(
-                Blob.dataset_id == version.dataset_id, among(Blob.__table__.c.sha256, set(wanted.values()))
+                Blob.dataset_id == version.dataset_id,
+                among(Blob.__table__.c.sha256, set(wanted.values())),
             )
         )
     )

@@ -354,6 +354,12 @@ class EngineVsModel(RuleBasedStateMachine):
             }
         )
         assert engine == attempt(lambda: self.model.diff(a, b)), (a, b)
+        if engine[1]:
+            # Resuming after any change lists exactly the changes that followed it.
+            full = [(c.kind, c.entity_id) for c in v.diff(self.conn, self.dataset, a, b)]
+            cut = data.draw(st.integers(0, len(full) - 1))
+            rest = v.diff(self.conn, self.dataset, a, b, after=full[cut])
+            assert [(c.kind, c.entity_id) for c in rest] == full[cut + 1 :]
 
     @invariant()
     def live_branches_and_tags_match(self) -> None:
