@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from typing import Any
 
 import strawberry
-from sqlalchemy import Connection, String, bindparam, cast, func, select, text
-from sqlalchemy.dialects.postgresql import ARRAY, UUID, aggregate_order_by
+from sqlalchemy import Connection, bindparam, func, select
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
 
 from trainingdb import versioning as v
 from trainingdb.versioning.datasets import get_dataset
@@ -37,6 +37,7 @@ from .edit_inputs import (
     label_names,
 )
 from .entities import File, Instance, Label
+from .json_text import array_of, joined
 from .passthrough import Shaped
 from .selection import Picked, selected
 from .shapes import Shaper
@@ -69,9 +70,8 @@ def shaped(
     wanted = bindparam("ids", list(ids), type_=ARRAY(UUID(as_uuid=True)))
     node = shaper.node(_TYPE_NAME[kind], picked, row)
     order = func.array_position(wanted, row.c.entity_id)
-    listed = func.coalesce(func.json_agg(aggregate_order_by(node, order)), text("'[]'::json"))
-    value = listed.op("->")(0) if one else listed
-    statement = select(cast(value, String)).where(
+    value = func.max(node) if one else array_of(joined(node, [order]))
+    statement = select(value).where(
         visible(row, shaper.version), row.c.entity_id == func.any(wanted)
     )
     json: str = conn.execute(statement).scalar_one()

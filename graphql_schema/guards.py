@@ -9,6 +9,7 @@ so 10,000 tokens is room for any hand-written document.
 from __future__ import annotations
 
 import contextlib
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 
 from graphql import GraphQLError
@@ -18,8 +19,8 @@ from strawberry.extensions import (
     ParserCache,
     QueryDepthLimiter,
     SchemaExtension,
-    ValidationCache,
 )
+from strawberry.schema.schema import validate_document
 
 from .errors import ErrorCodes
 
@@ -43,6 +44,36 @@ class CachedParse(ParserCache):
         yield
 
 
+_validated: OrderedDict[str, list[GraphQLError]] = OrderedDict()
+
+
+class CachedValidation(SchemaExtension):
+    """Validation results by document text, shared by every request.
+
+    Strawberry's ValidationCache keys on the validation rules too, and the depth and alias
+    limiters build new rule classes for every request, so it never hits. The rules are the
+    same for every request of this schema, so the document text alone decides the result.
+    """
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        key = context.query
+        errors = _validated.get(key) if key is not None else None
+        if errors is None:
+            assert context.graphql_document is not None
+            errors = validate_document(
+                context.schema._schema, context.graphql_document, context.validation_rules
+            )
+            if key is not None:
+                _validated[key] = errors
+                if len(_validated) > CACHED_DOCUMENTS:
+                    _validated.popitem(last=False)
+        elif key is not None:
+            _validated.move_to_end(key)
+        context.pre_execution_errors = errors
+        yield
+
+
 def extensions() -> list[type[SchemaExtension] | Callable[[], SchemaExtension]]:
     """The schema's extensions, as factories: one fresh instance per request."""
     return [
@@ -50,7 +81,7 @@ def extensions() -> list[type[SchemaExtension] | Callable[[], SchemaExtension]]:
         # Token limit first: it sets the parser option the cached parse then obeys.
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         lambda: CachedParse(maxsize=CACHED_DOCUMENTS),
-        lambda: ValidationCache(maxsize=CACHED_DOCUMENTS),
         lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
         lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        CachedValidation,
     ]

@@ -25,19 +25,20 @@ from sqlalchemy import (
     Select,
     String,
     and_,
+    case,
     cast,
     false,
     func,
     literal,
     or_,
     select,
-    text,
 )
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from trainingdb.versioning.errors import InvalidInputError
 
 from .filters.fields import FieldType
+from .json_text import Json, array_of, as_json, joined, obj, text_literal
 from .passthrough import Shaped
 from .selection import Picked
 from .shapes import Shaper
@@ -62,11 +63,11 @@ class PageResult:
 
 
 def _sort(row: FromClause, keys: Sequence[Key]) -> list[Any]:
-    terms: list[Any] = []
-    for key in keys:
-        c = row.c[key.column]
-        terms += [c.is_(None), c.desc() if key.desc else c.asc()]
-    return terms
+    # NULLS LAST rather than an `IS NULL` term first: ascending, that is a btree's own order, so
+    # an index on the key serves the page without sorting every matching row.
+    return [
+        (row.c[k.column].desc() if k.desc else row.c[k.column].asc()).nulls_last() for k in keys
+    ]
 
 
 def _order_of(keys: Sequence[Key]) -> str:
@@ -74,12 +75,25 @@ def _order_of(keys: Sequence[Key]) -> str:
     return ",".join(k.column + (" desc" if k.desc else "") for k in keys)
 
 
-def _cursor(row: FromClause, keys: Sequence[Key]) -> ColumnElement[str]:
+def _cursor_json(row: FromClause, keys: Sequence[Key]) -> ColumnElement[str]:
+    """The text a cursor encodes: the order's name and the row's key values, as JSON."""
     values = func.json_build_array(literal(_order_of(keys)), *(row.c[k.column] for k in keys))
+    return cast(values, String)
+
+
+def _cursor(row: FromClause, keys: Sequence[Key]) -> ColumnElement[str]:
     # encode() wraps base64 at 76 characters; a cursor is one token.
     return func.translate(
-        func.encode(func.convert_to(cast(values, String), "UTF8"), "base64"), "\n", ""
+        func.encode(func.convert_to(_cursor_json(row, keys), "UTF8"), "base64"),
+        "\n",
+        "",
+        type_=String,
     )
+
+
+def _encode(cursor_json: str | None) -> str | None:
+    """The cursor for `_cursor_json` text: what `_cursor` computes in SQL, byte for byte."""
+    return None if cursor_json is None else base64.b64encode(cursor_json.encode()).decode()
 
 
 def _value(raw: object, key: Key) -> object:
@@ -127,16 +141,16 @@ def after(row: FromClause, keys: Sequence[Key], values: Sequence[object]) -> Col
     return or_(*ors)
 
 
-def _edge(shaper: Shaper, type_name: str, picked: Picked, row: FromClause, cursor: Any) -> Any:
-    pairs: list[Any] = []
+def _edge(shaper: Shaper, type_name: str, picked: Picked, row: FromClause, cursor: Any) -> Json:
+    pairs: list[tuple[str, Json]] = []
     for p in picked.children:
         if p.name == "cursor":
-            pairs += [literal(p.key), cursor]
+            pairs.append((p.key, as_json(cursor)))
         elif p.name == "node":
-            pairs += [literal(p.key), shaper.node(type_name, p.children, row)]
+            pairs.append((p.key, shaper.node(type_name, p.children, row)))
         else:
-            pairs += [literal(p.key), literal(f"{type_name}Edge")]
-    return func.json_build_object(*pairs)
+            pairs.append((p.key, text_literal(f'"{type_name}Edge"')))
+    return obj(pairs)
 
 
 def fetch_page(
@@ -153,19 +167,28 @@ def fetch_page(
     """One page of `rows` (a Select of whole rows, filtered, unordered) for the connection
     fields `picked` (edges, nodes, pageInfo, totalCount)."""
     source = rows.subquery("source")
-    ordered = select(source)
+    page = select(source, func.row_number().over(order_by=_sort(source, keys)).label("page_rn"))
     if cursor is not None:
-        ordered = ordered.where(after(source, keys, decode_cursor(cursor, keys, f"{where}.after")))
-    page = ordered.order_by(*_sort(source, keys)).limit(first + 1).subquery("page")
-    numbered = select(
-        page, func.row_number().over(order_by=_sort(page, keys)).label("page_rn")
-    ).subquery("numbered")
+        page = page.where(after(source, keys, decode_cursor(cursor, keys, f"{where}.after")))
+    # The window numbers rows in the order the LIMIT reads them, so it stops with the LIMIT.
+    numbered = page.order_by(*_sort(source, keys)).limit(first + 1).subquery("numbered")
     rn, cur = numbered.c.page_rn, _cursor(numbered, keys)
     in_page = rn <= first
+    # Every list aggregates in the page's own order, which the subquery already has: PostgreSQL
+    # then sorts nothing. The last row's key values are the last elements of arrays in that
+    # order (identical aggregates are computed once); only two rows' cursors are built.
+    order = _sort(numbered, keys)
+    last = [
+        func.array_agg(aggregate_order_by(numbered.c[k.column], *order)).filter(in_page)
+        for k in keys
+    ]
+    end = func.json_build_array(
+        literal(_order_of(keys)), *(values[func.array_length(values, 1)] for values in last)
+    )
     columns: list[Any] = [
         (func.count() > first).label("has_next"),
-        func.array_agg(aggregate_order_by(cur, rn.asc())).filter(in_page)[1].label("start_cursor"),
-        func.array_agg(aggregate_order_by(cur, rn.desc())).filter(in_page)[1].label("end_cursor"),
+        func.max(_cursor_json(numbered, keys)).filter(rn == 1).label("start_cursor"),
+        case((func.count().filter(in_page) > 0, cast(end, String))).label("end_cursor"),
     ]
     lists = [p for p in picked if p.name in ("nodes", "edges")]
     for i, p in enumerate(lists):
@@ -174,8 +197,7 @@ def fetch_page(
             if p.name == "nodes"
             else _edge(shaper, type_name, p, numbered, cur)
         )
-        agg = func.json_agg(aggregate_order_by(item, rn.asc())).filter(in_page)
-        columns.append(cast(func.coalesce(agg, text("'[]'::json")), String).label(f"list_{i}"))
+        columns.append(array_of(joined(item, order).filter(in_page)).label(f"list_{i}"))
     row = conn.execute(select(*columns).select_from(numbered)).one()
     total = None
     if any(p.name == "totalCount" for p in picked):
@@ -183,7 +205,7 @@ def fetch_page(
     return PageResult(
         {p.key: Shaped(row[3 + i].encode()) for i, p in enumerate(lists)},
         row.has_next,
-        row.start_cursor,
-        row.end_cursor,
+        _encode(row.start_cursor) if first > 0 else None,
+        _encode(row.end_cursor),
         total,
     )

@@ -1,10 +1,10 @@
 """Entity nodes shaped as JSON by PostgreSQL, keyed by response keys, at one version.
 
-`Shaper.node(type, picked, row)` is a `json_build_object(...)` over a row source holding the
-entity's columns: one pair per selected response key, scalar fields read their column, related
-entities are correlated subqueries at the same version (`label`, `file`: one object; a file's or
-a frame's `instances`: an ordered, limited `json_agg`). However deep the selection, a list of
-entities is one statement.
+`Shaper.node(type, picked, row)` is the JSON text of one object over a row source holding the
+entity's columns (`json_text.py`): one pair per selected response key, scalar fields print their
+column, related entities are correlated subqueries at the same version (`label`, `file`: one
+object; a file's or a frame's `instances`: an ordered, limited list). However deep the
+selection, a list of entities is one statement.
 """
 
 from __future__ import annotations
@@ -16,13 +16,13 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     FromClause,
+    Text,
     and_,
     func,
     literal,
     select,
-    text,
 )
-from sqlalchemy.dialects.postgresql import JSONB, aggregate_order_by
+from sqlalchemy.dialects.postgresql import JSONB
 
 from trainingdb.versioning.errors import InvalidInputError
 from trainingdb.versioning.models import EntityType
@@ -35,6 +35,7 @@ from .filters.compiler import Compiler
 from .filters.fields import FILES, INSTANCES, LABELS, Field, Target
 from .filters.inputs import to_filter
 from .filters.query_language import parse_query
+from .json_text import Json, array_of, as_json, joined, obj, text_literal
 from .selection import Picked
 
 # PostgreSQL functions take at most 100 arguments: 50 key/value pairs per object.
@@ -46,11 +47,11 @@ Builder = Callable[["Shaper", Picked, FromClause], ColumnElement[Any]]
 
 
 def column(name: str) -> Builder:
-    return lambda shaper, picked, row: row.c[name]
+    return lambda shaper, picked, row: as_json(row.c[name])
 
 
 def _typename(type_name: str) -> Builder:
-    return lambda shaper, picked, row: literal(type_name)
+    return lambda shaper, picked, row: text_literal(f'"{type_name}"')
 
 
 @dataclass
@@ -68,20 +69,18 @@ class Shaper:
         self.aliases += 1
         return KINDS[entity].table.alias(f"{entity.value}_{self.aliases}")
 
-    def node(
-        self, type_name: str, picked: tuple[Picked, ...], row: FromClause
-    ) -> ColumnElement[Any]:
-        """`json_build_object` of `picked` over `row`, a source of `type_name` rows."""
+    def node(self, type_name: str, picked: tuple[Picked, ...], row: FromClause) -> Json:
+        """JSON text of the object `picked` selects over `row`, a source of `type_name` rows."""
         if len(picked) > MAX_KEYS:
             raise InvalidInputError(
                 f"{type_name}: select at most {MAX_KEYS} fields of one object, not {len(picked)}"
             )
         builders = NODE_FIELDS[type_name]
-        pairs: list[Any] = []
+        pairs: list[tuple[str, Json]] = []
         for p in picked:
             build = _typename(type_name) if p.name == "__typename" else builders[p.name]
-            pairs += [literal(p.key), build(self, p, row)]
-        return func.json_build_object(*pairs)
+            pairs.append((p.key, build(self, p, row)))
+        return obj(pairs)
 
     def filter_of(self, target: Target, args: dict[str, Any], at: str) -> Filter:
         """The `where:` and `query:` arguments of a field, ANDed."""
@@ -96,11 +95,12 @@ def _related_one(target: Target, local: str) -> Builder:
 
     def build(shaper: Shaper, picked: Picked, row: FromClause) -> ColumnElement[Any]:
         other = shaper.alias(target.entity)
-        return (
+        found = (
             select(shaper.node(_TYPE[target.name], picked.children, other))
             .where(visible(other, shaper.version), other.c.entity_id == row.c[local])
             .scalar_subquery()
         )
+        return func.coalesce(found, text_literal("null"), type_=Text)
 
     return build
 
@@ -133,10 +133,9 @@ def sort_columns(
     row: FromClause, keys: list[tuple[Field, bool]], id_column: str = "entity_id"
 ) -> list[Any]:
     """ORDER BY terms: each key nulls last, then the entity id."""
-    terms: list[Any] = []
-    for f, desc in keys:
-        c = row.c[f.column]
-        terms += [c.is_(None), c.desc() if desc else c.asc()]
+    terms = [
+        (row.c[f.column].desc() if desc else row.c[f.column].asc()).nulls_last() for f, desc in keys
+    ]
     terms.append(row.c[id_column].asc())
     return terms
 
@@ -169,12 +168,8 @@ def _to_many_instances(local: str, remote: str, frame: bool = False) -> Builder:
             .subquery(f"list_{shaper.aliases}")
         )
         node = shaper.node("Instance", picked.children, limited)
-        return select(
-            func.coalesce(
-                func.json_agg(aggregate_order_by(node, *sort_columns(limited, keys))),
-                text("'[]'::json"),
-            )
-        ).scalar_subquery()
+        items = select(joined(node, sort_columns(limited, keys))).scalar_subquery()
+        return array_of(items)
 
     return build
 
@@ -186,7 +181,7 @@ def _count_instances(local: str, remote: str, frame: bool = False) -> Builder:
         match = other.c[remote] == row.c[local]
         if frame:
             match = and_(match, other.c.frame_number == row.c.frame_number)
-        return (
+        counted = (
             select(func.count())
             .where(
                 visible(other, shaper.version),
@@ -195,6 +190,7 @@ def _count_instances(local: str, remote: str, frame: bool = False) -> Builder:
             )
             .scalar_subquery()
         )
+        return as_json(counted)
 
     return build
 
@@ -213,7 +209,7 @@ def _frame_row(name: str, default: Any) -> Builder:
             )
             .scalar_subquery()
         )
-        return value if default is None else func.coalesce(value, default)
+        return as_json(value if default is None else func.coalesce(value, default))
 
     return build
 

@@ -8,6 +8,7 @@ the database; the constraints stay as the last line of defence. Checks that need
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -24,8 +25,12 @@ _NUMBER = (int, float)
 
 def _is(types: tuple[type, ...] | type, name: str) -> Callable[[object], str | None]:
     def check(value: object) -> str | None:
-        # bool is an int to Python, never a number or a count to a user.
-        if value is None or (isinstance(value, types) and not isinstance(value, bool)):
+        if value is None:
+            return None
+        # bool is an int to Python, never a number or a count to a user; NaN and infinities
+        # are no measurement (and JSON cannot carry them).
+        number = isinstance(value, types) and not isinstance(value, bool)
+        if number and (not isinstance(value, float) or math.isfinite(value)):
             return None
         return f"must be {name}, not {value!r}"
 

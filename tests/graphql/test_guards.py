@@ -10,7 +10,7 @@ from graphql import get_introspection_query
 from sqlalchemy import Engine, create_engine
 
 from trainingdb.graphql_schema import guards
-from trainingdb.graphql_schema.guards import MAX_ALIASES, MAX_DEPTH, MAX_TOKENS
+from trainingdb.graphql_schema.guards import MAX_ALIASES, MAX_DEPTH, MAX_TOKENS, validate_document
 
 from .execute import run
 
@@ -87,3 +87,19 @@ def test_a_repeated_document_is_parsed_once(engine: Engine) -> None:
     run(engine, document)
     after = cache.cache_info()
     assert (after.hits, after.misses) == (before.hits + 1, before.misses)
+
+
+def test_a_repeated_document_is_validated_once(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[object] = []
+
+    def counting(*args: Any) -> Any:
+        calls.append(args)
+        return validate_document(*args)
+
+    monkeypatch.setattr(guards, "validate_document", counting)
+    document = "{ datasets { name createdAt } }  # validated once"
+    for _ in range(3):
+        assert "errors" not in run(engine, document)
+    assert len(calls) == 1

@@ -225,6 +225,11 @@ CASES: list[tuple[str, str, Callable[[World], Any]]] = [
         lambda w: v.create(w.conn, w.dataset, "main", "instance", [w.box(score="high")]),
     ),
     (
+        "coordinate not a number",
+        "BAD_USER_INPUT",
+        lambda w: v.create(w.conn, w.dataset, "main", "instance", [w.box(x=float("nan"))]),
+    ),
+    (
         "file id not a uuid",
         "BAD_USER_INPUT",
         lambda w: v.create(w.conn, w.dataset, "main", "instance", [w.box(file_entity_id="img-1")]),
