@@ -8,9 +8,10 @@ from typing import Any
 import pytest
 from graphql import get_introspection_query
 from sqlalchemy import Engine, create_engine
+from strawberry.schema.schema import validate_document
 
 from trainingdb.graphql_schema import guards
-from trainingdb.graphql_schema.guards import MAX_ALIASES, MAX_DEPTH, MAX_TOKENS, validate_document
+from trainingdb.graphql_schema.guards import MAX_ALIASES, MAX_DEPTH, MAX_TOKENS
 
 from .execute import run
 
