@@ -1,0 +1,201 @@
+"""GraphQL API figures over HTTP, against the real server, on a generated dataset of N instances.
+
+    python benchmarks/graphql_bench.py --instances N [--repeat R] [--json]
+
+Starts an embedded PostgreSQL in a temporary folder unless TRAININGDB_DATABASE_URL is set,
+generates the dataset (benchmarks/generate.py: 20 labels, images with 20 boxes each, videos with
+frame-level tracks, 30 commits of edits on main, tags), then starts `trainingdb serve` (uvicorn,
+one worker) as a separate process on that database and times HTTP requests from a keep-alive
+client, reading each response body whole. Prints medians (and p95 for the 100-row page) of:
+
+- page100_ms: 100 instances of one label with score > 0.5, 8 fields including the label's name;
+- page10k_ms: 10,000 instances with 8 scalar fields (id fileId frameNumber labelId kind score x y);
+- relfilter_ms: 100 files having at least 5 instances scored > 0.8 (a to-many count filter);
+- aggregate_ms: instance counts by label over the whole version;
+- old_page100_ms: the 100-row page at an old commit of main (`main@5`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import text
+
+if not __package__:  # run as `python benchmarks/graphql_bench.py`
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchmarks.generate import generate
+from trainingdb.server.runtime import Runtime
+from trainingdb.server.settings import Settings
+
+PAGE100 = """
+query Page($ds: String!, $version: String) {
+  dataset(name: $ds) {
+    instances(version: $version, where: {label: {_eq: "label-3"}, score: {_gt: 0.5}},
+              first: 100) {
+      pageInfo { hasNextPage endCursor }
+      nodes { id fileId frameNumber kind score x y label { name } }
+    }
+  }
+}"""
+PAGE10K = """
+query Big($ds: String!) {
+  dataset(name: $ds) {
+    instances(first: 10000) { nodes { id fileId frameNumber labelId kind score x y } }
+  }
+}"""
+RELFILTER = """
+query Busy($ds: String!) {
+  dataset(name: $ds) {
+    files(query: "count instances(score > 0.8) >= 5", first: 100) { nodes { id name } }
+  }
+}"""
+AGGREGATE = """
+query Counts($ds: String!) {
+  dataset(name: $ds) { instanceStats { byLabel { name count } } }
+}"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@contextmanager
+def server(database_url: str) -> Iterator[str]:
+    """`trainingdb serve` on `database_url` in its own process; its base URL once ready."""
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "trainingdb.server",
+            "serve",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--database-url",
+            database_url,
+        ],
+        env={**os.environ, "TRAININGDB_DATA_DIR": tempfile.mkdtemp()},
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                if httpx.get(f"{base}/readyz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if process.poll() is not None:
+                raise RuntimeError(f"the server exited with {process.returncode}")
+            time.sleep(0.1)
+        else:
+            raise RuntimeError("the server did not become ready in 30 s")
+        yield base
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def timings(client: httpx.Client, document: str, repeat: int, **variables: Any) -> list[float]:
+    """Seconds per request (response read whole), after one warm-up request."""
+    samples: list[float] = []
+    for i in range(repeat + 1):
+        start = time.perf_counter()
+        response = client.post("/graphql", json={"query": document, "variables": variables})
+        body = response.content
+        elapsed = time.perf_counter() - start
+        response.raise_for_status()
+        result = json.loads(body)
+        if result.get("errors"):
+            raise RuntimeError(result["errors"])
+        if i:
+            samples.append(elapsed)
+    return samples
+
+
+def ms(value: float) -> float:
+    return round(value * 1000, 2)
+
+
+def p95(samples: list[float]) -> float:
+    return statistics.quantiles(samples, n=20)[-1] if len(samples) > 1 else samples[0]
+
+
+def measure(base: str, dataset: str, repeat: int) -> dict[str, Any]:
+    with httpx.Client(base_url=base, timeout=120) as client:
+        page = timings(client, PAGE100, repeat * 4, ds=dataset)
+        figures: dict[str, Any] = {
+            "page100_ms": ms(statistics.median(page)),
+            "page100_p95_ms": ms(p95(page)),
+            "page10k_ms": ms(statistics.median(timings(client, PAGE10K, repeat, ds=dataset))),
+            "relfilter_ms": ms(statistics.median(timings(client, RELFILTER, repeat, ds=dataset))),
+            "aggregate_ms": ms(statistics.median(timings(client, AGGREGATE, repeat, ds=dataset))),
+            "old_page100_ms": ms(
+                statistics.median(
+                    timings(client, PAGE100, repeat * 4, ds=dataset, version="main@5")
+                )
+            ),
+        }
+        size = client.post(
+            "/graphql", json={"query": PAGE10K, "variables": {"ds": dataset}}
+        ).content
+        figures["page10k_bytes"] = len(size)
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--instances", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=10)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        Runtime.open(Settings.resolve(data_dir=Path(tmp))) as rt,
+    ):
+        rt.migrate()
+        start = time.perf_counter()
+        ds = generate(rt.engine, args.instances)
+        generated = time.perf_counter() - start
+        with rt.engine.begin() as conn:
+            conn.execute(text("ANALYZE"))
+            version = conn.scalar(text("SHOW server_version"))
+            name = conn.scalar(
+                text("SELECT name FROM dataset WHERE id = :id"), {"id": ds.dataset_id}
+            )
+        with server(rt.url.render_as_string(hide_password=False)) as base:
+            figures = {
+                "instances": args.instances,
+                "generate_s": round(generated, 1),
+                **measure(base, name, args.repeat),
+                "postgres_version": version,
+                "machine": f"{platform.machine()} {platform.system()} {platform.release()}, "
+                f"CPython {platform.python_version()}",
+            }
+    if args.json:
+        print(json.dumps(figures))
+    else:
+        for key, value in figures.items():
+            print(f"{key:<18} {value}")
+
+
+if __name__ == "__main__":
+    main()
