@@ -10,8 +10,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 
+import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionContext
 
 from trainingdb.versioning.errors import TrainingdbError
 
@@ -49,6 +51,20 @@ def with_code(error: GraphQLError) -> GraphQLError:
         original_error=error.original_error,
         extensions={**(error.extensions or {}), "code": code},
     )
+
+
+class Schema(strawberry.Schema):
+    """Strawberry's schema, logging errors by kind: a client's mistake (a domain error, or a
+    document that does not parse or validate) is one line at INFO; anything else was already
+    logged with its traceback by `with_code`, so Strawberry's own traceback is not repeated."""
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        for error in errors:
+            code = error_code(error)
+            if code != INTERNAL:
+                log.info("%s at %s: %s", code, error.path, error.message)
 
 
 class ErrorCodes(SchemaExtension):

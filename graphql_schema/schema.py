@@ -10,6 +10,7 @@ from trainingdb.versioning.errors import InvalidInputError
 
 from .context import Context, run_read
 from .edits import EntityMutations
+from .errors import Schema
 from .guards import extensions
 from .passthrough import ExecutionContext
 from .types import Branch, Dataset
@@ -47,7 +48,7 @@ class Query:
 
 Mutation = merge_types("Mutation", (VersionMutations, EntityMutations))
 
-schema = strawberry.Schema(
+schema = Schema(
     query=Query,
     mutation=Mutation,
     types=[Branch],
