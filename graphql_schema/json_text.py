@@ -10,7 +10,6 @@ printed as they are (the engine refuses NaN and infinities), text and timestamps
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -28,7 +27,9 @@ def text_literal(value: str) -> Json:
 
 
 def concat(*parts: Json) -> Json:
-    return functools.reduce(lambda a, b: a.op("||", return_type=Text)(b), parts)
+    # One variadic call builds faster in SQLAlchemy than a chain of `||` (and runs as fast);
+    # every part is non-null by construction, so concat's NULL-skipping never applies.
+    return func.concat(*parts, type_=Text)
 
 
 def _null_safe(value: Json) -> Json:
