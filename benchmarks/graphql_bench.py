@@ -17,10 +17,8 @@ client, reading each response body whole. Prints medians (and p95 for the 100-ro
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
-import platform
 import socket
 import statistics
 import subprocess
@@ -33,13 +31,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import text
+from sqlalchemy import select
 
 if not __package__:  # run as `python benchmarks/graphql_bench.py`
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks.generate import generate
+from benchmarks.common import run
+from benchmarks.generate import GeneratedDataset
 from trainingdb.server.runtime import Runtime
-from trainingdb.server.settings import Settings
+from trainingdb.versioning.models import Dataset
 
 PAGE100 = """
 query Page($ds: String!, $version: String) {
@@ -161,41 +160,12 @@ def measure(base: str, dataset: str, repeat: int) -> dict[str, Any]:
     return figures
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--instances", type=int, default=100_000)
-    parser.add_argument("--repeat", type=int, default=10)
-    parser.add_argument("--json", action="store_true")
-    args = parser.parse_args()
-    with (
-        tempfile.TemporaryDirectory() as tmp,
-        Runtime.open(Settings.resolve(data_dir=Path(tmp))) as rt,
-    ):
-        rt.migrate()
-        start = time.perf_counter()
-        ds = generate(rt.engine, args.instances)
-        generated = time.perf_counter() - start
-        with rt.engine.begin() as conn:
-            conn.execute(text("ANALYZE"))
-            version = conn.scalar(text("SHOW server_version"))
-            name = conn.scalar(
-                text("SELECT name FROM dataset WHERE id = :id"), {"id": ds.dataset_id}
-            )
-        with server(rt.url.render_as_string(hide_password=False)) as base:
-            figures = {
-                "instances": args.instances,
-                "generate_s": round(generated, 1),
-                **measure(base, name, args.repeat),
-                "postgres_version": version,
-                "machine": f"{platform.machine()} {platform.system()} {platform.release()}, "
-                f"CPython {platform.python_version()}",
-            }
-    if args.json:
-        print(json.dumps(figures))
-    else:
-        for key, value in figures.items():
-            print(f"{key:<18} {value}")
+def measure_over_http(rt: Runtime, ds: GeneratedDataset, repeat: int) -> dict[str, Any]:
+    with rt.engine.connect() as conn:
+        name = conn.scalar(select(Dataset.name).where(Dataset.id == ds.dataset_id))
+    with server(rt.url.render_as_string(hide_password=False)) as base:
+        return measure(base, str(name), repeat)
 
 
 if __name__ == "__main__":
-    main()
+    run(__doc__, 10, measure_over_http)

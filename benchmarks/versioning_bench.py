@@ -13,27 +13,22 @@ merge_10k_ms (a three-way merge bringing 10k changes into a branch that changed 
 
 from __future__ import annotations
 
-import argparse
-import json
-import platform
 import random
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, select
 
 if not __package__:  # run as `python benchmarks/versioning_bench.py`
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks.generate import GeneratedDataset, generate, present
+from benchmarks.common import run
+from benchmarks.generate import GeneratedDataset, present
 from trainingdb import versioning as v
-from trainingdb.server.runtime import Runtime
-from trainingdb.server.settings import Settings
 from trainingdb.versioning.models import EntityType
 from trainingdb.versioning.tables import KINDS
 from trainingdb.versioning.versions import resolve
@@ -114,9 +109,9 @@ def measure(engine: Engine, ds: GeneratedDataset, repeat: int, prefix: str = "")
     for key, values in samples.items():
         figures[f"{key}_ms"] = median_ms(values)
     for key, ref in (("read_head", "main"), ("read_old", "main@5"), ("read_branch3", "c")):
-        run = page_query(engine, ds, ref)
-        run()  # warm the cache: every figure is a warm read
-        figures[f"{key}_ms"] = median_ms([timed(run) for _ in range(max(repeat, 5))])
+        read = page_query(engine, ds, ref)
+        read()  # warm the cache: every figure is a warm read
+        figures[f"{key}_ms"] = median_ms([timed(read) for _ in range(max(repeat, 5))])
     diffs, merges = [], []
     for i in range(repeat):
         changed_branch(engine, ds, f"{prefix}d{i}", 10_000, seed=100 + i)
@@ -143,37 +138,5 @@ def measure(engine: Engine, ds: GeneratedDataset, repeat: int, prefix: str = "")
     return figures
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--instances", type=int, default=100_000)
-    parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--json", action="store_true")
-    args = parser.parse_args()
-    with (
-        tempfile.TemporaryDirectory() as tmp,
-        Runtime.open(Settings.resolve(data_dir=Path(tmp))) as rt,
-    ):
-        rt.migrate()
-        start = time.perf_counter()
-        ds = generate(rt.engine, args.instances)
-        generated = time.perf_counter() - start
-        with rt.engine.begin() as conn:
-            conn.execute(text("ANALYZE"))
-            version = conn.scalar(text("SHOW server_version"))
-        figures = {
-            "instances": args.instances,
-            "generate_s": round(generated, 1),
-            **measure(rt.engine, ds, args.repeat),
-            "postgres_version": version,
-            "machine": f"{platform.machine()} {platform.system()} {platform.release()}, "
-            f"CPython {platform.python_version()}",
-        }
-    if args.json:
-        print(json.dumps(figures))
-    else:
-        for key, value in figures.items():
-            print(f"{key:<18} {value}")
-
-
 if __name__ == "__main__":
-    main()
+    run(__doc__, 5, lambda rt, ds, repeat: measure(rt.engine, ds, repeat))

@@ -1,0 +1,69 @@
+"""The benchmark scripts run as documented and print every figure they promise (on a tiny
+dataset; the figures themselves are recorded in docs/BENCHMARKS.md, never asserted)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.clirun import environment
+
+ROOT = Path(__file__).resolve().parent.parent
+
+SCRIPTS = {
+    "versioning_bench.py": (
+        20_000,
+        {
+            "branch_ms",
+            "tag_ms",
+            "commit_ms",
+            "read_head_ms",
+            "read_old_ms",
+            "read_branch3_ms",
+            "diff_10k_ms",
+            "merge_10k_ms",
+        },
+    ),
+    "graphql_bench.py": (
+        5_000,
+        {
+            "page100_ms",
+            "page100_p95_ms",
+            "page10k_ms",
+            "relfilter_ms",
+            "aggregate_ms",
+            "old_page100_ms",
+        },
+    ),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("script", sorted(SCRIPTS))
+def test_script_prints_its_figures(script: str) -> None:
+    instances, figures = SCRIPTS[script]
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / script),
+            "--instances",
+            str(instances),
+            "--repeat",
+            "1",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=environment(),
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    printed = json.loads(done.stdout.strip().splitlines()[-1])
+    assert printed["instances"] == instances
+    assert figures <= set(printed)
+    assert all(printed[f] > 0 for f in figures)
