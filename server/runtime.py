@@ -15,7 +15,7 @@ from sqlalchemy import URL, Engine
 
 from trainingdb import migrations
 
-from .blobs import LocalBlobStore, open_blob_store
+from .blobs import BlobStore, open_checked_blob_store
 from .database import check_connection, create_db_engine, parse_database_url
 from .embedded import EmbeddedPostgres
 from .settings import Settings, SettingsError
@@ -26,14 +26,14 @@ class Runtime:
     settings: Settings
     url: URL
     engine: Engine
-    blobs: LocalBlobStore
+    blobs: BlobStore
     embedded: bool
 
     @classmethod
     @contextmanager
     def open(cls, settings: Settings) -> Iterator[Runtime]:
         """Database (embedded or external) and blob store for `settings`, released on exit."""
-        blobs = open_blob_store(settings.blob_url, settings.data_dir)
+        blobs = open_checked_blob_store(settings.blob_url, settings.data_dir)
         with ExitStack() as stack:
             if settings.database_url is None:
                 embedded = stack.enter_context(EmbeddedPostgres(settings.data_dir))

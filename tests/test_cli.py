@@ -75,8 +75,17 @@ def test_migrate_an_empty_database_then_again(empty_database_url: URL) -> None:
             "postgresql+psycopg://u:***@127.0.0.1:{closed}/db: ",
         ),
         (
-            ["--blob-url", "s3://bucket/prefix", "--database-url", "postgresql://u@h/db"],
-            "trainingdb: error: TRAININGDB_BLOB_URL: ",
+            ["--blob-url", "ftp://host/prefix", "--database-url", "postgresql://u@h/db"],
+            "trainingdb: error: TRAININGDB_BLOB_URL: unsupported blob store 'ftp://host/prefix'",
+        ),
+        (
+            [
+                "--blob-url",
+                "s3://bucket/prefix?endpoint=http://127.0.0.1:{closed}",
+                "--database-url",
+                "postgresql://u@h/db",
+            ],
+            "trainingdb: error: TRAININGDB_BLOB_URL: cannot reach bucket 'bucket': ",
         ),
         (
             ["--host", "no-such-host.invalid"],

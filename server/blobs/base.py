@@ -71,3 +71,12 @@ class BlobStore(Protocol):
     def path_or_key(self, sha256: str) -> str:
         """Where the blob lives (a file path or an object key), whether or not it exists yet."""
         ...
+
+    def check(self) -> None:
+        """OSError saying why, if the store cannot be used (called once at start-up)."""
+        ...
+
+    def direct_url(self, sha256: str, expires_in: int) -> str | None:
+        """A URL a client can fetch the bytes from without the server, valid `expires_in`
+        seconds; None when the store has none (the server then serves the bytes itself)."""
+        ...

@@ -105,3 +105,13 @@ class LocalBlobStore:
     def exists(self, sha256: str) -> bool:
         """Whether the blob is stored."""
         return self.path(sha256).is_file()
+
+    def check(self) -> None:
+        """OSError if the root exists but is no folder (a missing one is made on first write)."""
+        if self.root.exists() and not self.root.is_dir():
+            raise NotADirectoryError(f"{self.root} exists and is not a folder")
+
+    def direct_url(self, sha256: str, expires_in: int) -> str | None:
+        """None: a folder has no URL of its own; the server serves these bytes."""
+        check_sha256(sha256)
+        return None
