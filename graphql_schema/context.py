@@ -16,6 +16,8 @@ from strawberry.dataloader import DataLoader
 
 from trainingdb.versioning.refs import BranchRow, branches_of
 
+from .links import BlobLinks
+
 T = TypeVar("T")
 
 
@@ -48,11 +50,13 @@ class Loaders:
 class Context:
     engine: Engine
     loaders: Loaders
+    # Signs File.url links; None when the server serves no blobs (File.url is then null).
+    links: BlobLinks | None = None
 
     @classmethod
-    def for_request(cls, engine: Engine) -> Context:
+    def for_request(cls, engine: Engine, links: BlobLinks | None = None) -> Context:
         """A fresh context for one GraphQL request."""
-        return cls(engine=engine, loaders=Loaders(engine))
+        return cls(engine=engine, loaders=Loaders(engine), links=links)
 
 
 async def run_write(engine: Engine, write: Callable[[Connection], T]) -> T:

@@ -38,6 +38,7 @@ from .edit_inputs import (
 )
 from .entities import File, Instance, Label
 from .json_text import array_of, joined
+from .links import BlobLinks
 from .passthrough import Shaped
 from .selection import Picked, selected
 from .shapes import Shaper
@@ -63,9 +64,10 @@ def shaped(
     ids: Sequence[uuid.UUID],
     picked: tuple[Picked, ...],
     one: bool,
+    links: BlobLinks | None = None,
 ) -> Shaped:
     """The entities `ids` at the branch's head, in that order, shaped for `picked`."""
-    shaper = Shaper(resolve(conn, dataset_id, branch))
+    shaper = Shaper(resolve(conn, dataset_id, branch), links)
     row = shaper.alias(kind)
     wanted = bindparam("ids", list(ids), type_=ARRAY(UUID(as_uuid=True)))
     node = shaper.node(_TYPE_NAME[kind], picked, row)
@@ -105,7 +107,7 @@ async def create_entities(
     def write(conn: Connection) -> Shaped:
         ds = get_dataset(conn, dataset).id
         ids = v.create(conn, ds, branch, kind, _rows(conn, ds, branch, kind, values))
-        return shaped(conn, ds, branch, kind, ids, picked, one)
+        return shaped(conn, ds, branch, kind, ids, picked, one, info.context.links)
 
     return await run_write(info.context.engine, write)
 
@@ -124,7 +126,7 @@ async def update_entities(
         ds = get_dataset(conn, dataset).id
         rows = _rows(conn, ds, branch, kind, patches)
         v.update(conn, ds, branch, kind, dict(zip(ids, rows, strict=True)))
-        return shaped(conn, ds, branch, kind, ids, picked, one)
+        return shaped(conn, ds, branch, kind, ids, picked, one, info.context.links)
 
     return await run_write(info.context.engine, write)
 

@@ -135,6 +135,10 @@ class File:
     metadata: JSON
     author: str
     created_at: datetime
+    url: str | None = strawberry.field(
+        description="A signed link to the file's bytes, valid for an hour: a browser fetches "
+        "them without the API (null when this server serves no blobs)."
+    )
 
     @strawberry.field(description="The file's instances matching `where` / `query`, ordered.")
     def instances(

@@ -24,6 +24,7 @@ from .entities import Connection as Page
 from .entities import PageInfo
 from .filters.fields import FRAMES, FieldType, Target
 from .filters.inputs import entity_id
+from .links import BlobLinks
 from .pages import Key, PageResult, fetch_page
 from .selection import Picked, selected, variables_of
 from .shapes import Shaper, order_fields, page_size
@@ -65,9 +66,10 @@ def entity_page(
     type_name: str,
     args: dict[str, Any],
     picked: tuple[Picked, ...],
+    links: BlobLinks | None = None,
 ) -> PageResult:
     """One page of `target` entities at `ref` for a connection selection `picked`."""
-    shaper = Shaper(resolve(conn, dataset_id, ref))
+    shaper = Shaper(resolve(conn, dataset_id, ref), links)
     rows = _entity_rows(shaper, target, args)
     keys = [
         Key(f.column, f.type, desc)
@@ -84,10 +86,15 @@ FRAME_KEYS = (Key("file_entity_id", FieldType.ID), Key("frame_number", FieldType
 
 
 def frame_page(
-    conn: Connection, dataset_id: int, ref: str, args: dict[str, Any], picked: tuple[Picked, ...]
+    conn: Connection,
+    dataset_id: int,
+    ref: str,
+    args: dict[str, Any],
+    picked: tuple[Picked, ...],
+    links: BlobLinks | None = None,
 ) -> PageResult:
     """One page of frames: groups of frame-level instances by (file, frame number)."""
-    shaper = Shaper(resolve(conn, dataset_id, ref))
+    shaper = Shaper(resolve(conn, dataset_id, ref), links)
     rows = shaper.alias(EntityType.INSTANCE)
     conditions = [visible(rows, shaper.version), rows.c.frame_number.is_not(None)]
     if args.get("file") is not None:
@@ -122,7 +129,9 @@ async def entity_connection(
     ref = args.get("version") or default_ref
     result = await run_read(
         info.context.engine,
-        lambda conn: entity_page(conn, dataset_id, ref, target, type_name, args, picked),
+        lambda conn: entity_page(
+            conn, dataset_id, ref, target, type_name, args, picked, info.context.links
+        ),
     )
     return _to_page(result, args.get("after"))
 
@@ -134,6 +143,7 @@ async def frame_connection(
     args, picked = raw_args(raw), selected(raw)
     ref = args.get("version") or default_ref
     result = await run_read(
-        info.context.engine, lambda conn: frame_page(conn, dataset_id, ref, args, picked)
+        info.context.engine,
+        lambda conn: frame_page(conn, dataset_id, ref, args, picked, info.context.links),
     )
     return _to_page(result, args.get("after"))

@@ -36,6 +36,7 @@ from .filters.fields import FILES, INSTANCES, LABELS, Field, Target
 from .filters.inputs import to_filter
 from .filters.query_language import parse_query
 from .json_text import Json, array_of, as_json, joined, obj, text_literal
+from .links import BlobLinks
 from .selection import Picked
 
 # PostgreSQL functions take at most 100 arguments: 50 key/value pairs per object.
@@ -59,6 +60,7 @@ class Shaper:
     """Builds JSON expressions for one version; numbers the aliases of one statement."""
 
     version: Version
+    links: BlobLinks | None = None
     aliases: int = field(default=0)
 
     @property
@@ -223,6 +225,15 @@ _LABEL_SCALARS = {
     "attributeSchema": "attribute_schema",
     "createdAt": "created_at",
 }
+
+
+def _file_url(shaper: Shaper, picked: Picked, row: FromClause) -> Json:
+    """A signed link to the file's bytes, when the server serves blobs; else null."""
+    if shaper.links is None:
+        return text_literal("null")
+    return shaper.links.sql_url(row.c.blob_sha256)
+
+
 _FILE_SCALARS = {
     "id": "entity_id",
     "name": "name",
@@ -280,6 +291,7 @@ NODE_FIELDS: dict[str, dict[str, Builder]] = {
         **{k: column(c) for k, c in _FILE_SCALARS.items()},
         "instances": _to_many_instances("entity_id", "file_entity_id"),
         "instanceCount": _count_instances("entity_id", "file_entity_id"),
+        "url": _file_url,
     },
     "Instance": {
         **{k: column(c) for k, c in _INSTANCE_SCALARS.items()},

@@ -97,7 +97,8 @@ def _check_port_free(host: str, port: int) -> None:
 
 def _serve(runtime: Runtime, host: str, port: int, workers: int, log_level: str) -> None:
     if workers == 1:
-        uvicorn.run(create_app(runtime.engine), host=host, port=port, log_level=log_level)
+        app = create_app(runtime.engine, runtime.blobs, runtime.secret)
+        uvicorn.run(app, host=host, port=port, log_level=log_level)
         return
     # Worker processes re-import the app; they reach the database this process resolved
     # (embedded or not) through the environment.

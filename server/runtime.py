@@ -18,6 +18,7 @@ from trainingdb import migrations
 from .blobs import BlobStore, open_checked_blob_store
 from .database import check_connection, create_db_engine, parse_database_url
 from .embedded import EmbeddedPostgres
+from .secret import load_secret
 from .settings import Settings, SettingsError
 
 
@@ -28,12 +29,14 @@ class Runtime:
     engine: Engine
     blobs: BlobStore
     embedded: bool
+    secret: bytes
 
     @classmethod
     @contextmanager
     def open(cls, settings: Settings) -> Iterator[Runtime]:
         """Database (embedded or external) and blob store for `settings`, released on exit."""
         blobs = open_checked_blob_store(settings.blob_url, settings.data_dir)
+        secret = load_secret(settings)
         with ExitStack() as stack:
             if settings.database_url is None:
                 embedded = stack.enter_context(EmbeddedPostgres(settings.data_dir))
@@ -49,6 +52,7 @@ class Runtime:
                 engine=engine,
                 blobs=blobs,
                 embedded=settings.database_url is None,
+                secret=secret,
             )
 
     def schema_revision(self) -> str | None:

@@ -4,6 +4,7 @@
 | TRAININGDB_DATA_DIR      | ./.trainingdb                | embedded PostgreSQL data, local blobs |
 | TRAININGDB_DATABASE_URL  | (unset: embedded PostgreSQL) | an external PostgreSQL to use instead |
 | TRAININGDB_BLOB_URL      | file://<data dir>/blobs      | where media bytes are stored          |
+| TRAININGDB_SECRET_KEY    | <data dir>/secret.key        | signs blob links (share it: servers)  |
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 DATA_DIR = "TRAININGDB_DATA_DIR"
 DATABASE_URL = "TRAININGDB_DATABASE_URL"
 BLOB_URL = "TRAININGDB_BLOB_URL"
+SECRET_KEY = "TRAININGDB_SECRET_KEY"  # noqa: S105 (the variable's name)
 
 DEFAULT_DATA_DIR = Path(".trainingdb")
 
@@ -29,6 +31,7 @@ class Settings:
     data_dir: Path
     database_url: str | None
     blob_url: str
+    secret_key: str | None = None
 
     @classmethod
     def resolve(
@@ -47,7 +50,8 @@ class Settings:
             raise SettingsError(f"{DATA_DIR}: {resolved_dir} exists and is not a directory")
         url = database_url or env.get(DATABASE_URL) or None
         blobs = blob_url or env.get(BLOB_URL) or (resolved_dir / "blobs").as_uri()
-        return cls(data_dir=resolved_dir, database_url=url, blob_url=blobs)
+        secret = env.get(SECRET_KEY) or None
+        return cls(data_dir=resolved_dir, database_url=url, blob_url=blobs, secret_key=secret)
 
     @property
     def embedded(self) -> bool:
