@@ -7,8 +7,17 @@ from .access import ApiKey, DatasetGrant, Member, Team
 from .base import Base
 from .catalog import Blob, Dataset
 from .entities import REVISION_ROW_ID, File, Frame, Instance, Kill, Label, VersionedRow
+from .jobs import Job
 from .refs import Branch, Commit, Tag
-from .vocabulary import EntityType, InstanceKind, MediaType, Role, Source
+from .vocabulary import (
+    EntityType,
+    InstanceKind,
+    JobKind,
+    JobStatus,
+    MediaType,
+    Role,
+    Source,
+)
 
 __all__ = [
     "REVISION_ROW_ID",
@@ -24,6 +33,9 @@ __all__ = [
     "Frame",
     "Instance",
     "InstanceKind",
+    "Job",
+    "JobKind",
+    "JobStatus",
     "Kill",
     "Label",
     "MediaType",

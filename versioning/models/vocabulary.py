@@ -64,3 +64,16 @@ def sql_in(column: str, values: type[StrEnum]) -> str:
     """CHECK expression: `column` is one of the enum's values."""
     quoted = ", ".join(f"'{v.value}'" for v in values)
     return f"{column} IN ({quoted})"
+
+
+class JobKind(StrEnum):
+    IMPORT_MEDIA = "import_media"
+    IMPORT_ANNOTATIONS = "import_annotations"
+    EXPORT = "export"
+
+
+class JobStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"

@@ -1,0 +1,1 @@
+"""Batch jobs: the queue in PostgreSQL, the worker that runs jobs, and the job kinds."""

@@ -1,0 +1,12 @@
+"""Which handler runs each kind of job."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from trainingdb.server.ingest.media_job import import_media
+from trainingdb.versioning.models import JobKind
+
+from .worker import Handler
+
+HANDLERS: Mapping[JobKind, Handler] = {JobKind.IMPORT_MEDIA: import_media}

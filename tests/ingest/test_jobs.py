@@ -1,0 +1,190 @@
+"""The job queue and the media import job, with real workers on the test database."""
+
+from __future__ import annotations
+
+import io
+import itertools
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+from sqlalchemy import Engine, select
+
+from trainingdb import versioning as v
+from trainingdb.server.blobs import LocalBlobStore
+from trainingdb.server.demo.video import make_video
+from trainingdb.server.jobs import queue
+from trainingdb.server.jobs.kinds import HANDLERS
+from trainingdb.server.jobs.queue import JobRow, LeaseLost
+from trainingdb.server.jobs.worker import Worker
+from trainingdb.versioning.models import Blob, JobKind, JobStatus
+
+_names = itertools.count()
+
+
+@pytest.fixture
+def dataset(engine: Engine) -> int:
+    with engine.begin() as conn:
+        return v.create_dataset(conn, f"jobs{next(_names)}").id
+
+
+@pytest.fixture
+def worker(engine: Engine, tmp_path: Path) -> Worker:
+    return Worker(engine, LocalBlobStore(tmp_path / "blobs"), HANDLERS, name="w1")
+
+
+def drain(engine: Engine) -> None:
+    """Fail every open job, so each test starts with an empty queue."""
+    while (job := queue.claim(engine, "drain", 60)) is not None:
+        queue.fail(engine, job, "drain", "drained by the test")
+
+
+@pytest.fixture(autouse=True)
+def empty_queue(engine: Engine) -> None:
+    drain(engine)
+
+
+def submit(engine: Engine, dataset: int, params: dict[str, Any]) -> JobRow:
+    with engine.begin() as conn:
+        return queue.submit(conn, dataset, JobKind.IMPORT_MEDIA, params)
+
+
+def reread(engine: Engine, job: JobRow) -> JobRow:
+    with engine.connect() as conn:
+        found = queue.get(conn, job.id)
+    assert found is not None
+    return found
+
+
+@pytest.fixture
+def media(tmp_path: Path) -> dict[str, Path]:
+    folder = tmp_path / "media"
+    (folder / "cam").mkdir(parents=True)
+    paths = {}
+    for name, size in (("cam/a.png", (64, 48)), ("cam/b.jpg", (32, 16))):
+        buffer = io.BytesIO()
+        Image.new("RGB", size, "#123456").save(
+            buffer, format="PNG" if name.endswith("png") else "JPEG"
+        )
+        (folder / name).write_bytes(buffer.getvalue())
+        paths[name] = folder / name
+    (folder / "drive.mp4").write_bytes(make_video().data)
+    paths["drive.mp4"] = folder / "drive.mp4"
+    (folder / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\nnot really")
+    paths["broken.png"] = folder / "broken.png"
+    return paths
+
+
+def files_on(engine: Engine, dataset: int) -> dict[str, dict[str, Any]]:
+    with engine.connect() as conn:
+        files = v.read(conn, dataset, "main", "file")
+    return {f["name"]: f for f in files.values()}
+
+
+def test_a_media_import_is_all_or_nothing(
+    engine: Engine, worker: Worker, dataset: int, media: dict[str, Path]
+) -> None:
+    root = media["drive.mp4"].parent
+    job = submit(engine, dataset, {"paths": [str(p) for p in media.values()], "root": str(root)})
+    claimed = worker.run_once()
+    assert claimed is not None
+    assert claimed.id == job.id
+    done = reread(engine, job)
+    assert done.status is JobStatus.FAILED
+    assert done.message.startswith("1 of 4 files cannot be imported; nothing was imported")
+    assert done.failed == 1
+    assert [e["record"] for e in done.errors] == [str(media["broken.png"])]
+    assert "the image is truncated" in done.errors[0]["message"]
+    assert files_on(engine, dataset) == {}
+
+
+def test_skip_invalid_imports_the_rest_and_a_rerun_changes_nothing(
+    engine: Engine, worker: Worker, dataset: int, media: dict[str, Path]
+) -> None:
+    root = media["drive.mp4"].parent
+    params = {"paths": [str(p) for p in media.values()], "root": str(root), "skip_invalid": True}
+    job = submit(engine, dataset, params)
+    worker.run_once()
+    done = reread(engine, job)
+    assert done.status is JobStatus.SUCCEEDED, done.message
+    assert done.result == {"created": 3, "unchanged": 0, "failed": 1}
+    assert (done.total, done.done, done.failed) == (4, 4, 1)
+    files = files_on(engine, dataset)
+    assert sorted(files) == ["cam/a.png", "cam/b.jpg", "drive.mp4"]
+    assert (files["cam/a.png"]["width"], files["cam/a.png"]["height"]) == (64, 48)
+    video = files["drive.mp4"]
+    assert (video["media_type"], video["fps"], video["frame_count"]) == ("video", 12.0, 36)
+    with engine.connect() as conn:
+        rows = conn.execute(select(Blob.sha256, Blob.mime).where(Blob.dataset_id == dataset))
+        mimes = {sha: mime for sha, mime in rows}
+    assert mimes[files["cam/b.jpg"]["blob_sha256"]] == "image/jpeg"
+    assert worker.blobs.exists(video["blob_sha256"])
+
+    again = submit(engine, dataset, params)
+    worker.run_once()
+    assert reread(engine, again).result == {"created": 0, "unchanged": 3, "failed": 1}
+    assert files_on(engine, dataset).keys() == files.keys()
+
+
+def test_a_name_taken_by_other_bytes_is_an_error(
+    engine: Engine, worker: Worker, dataset: int, media: dict[str, Path], tmp_path: Path
+) -> None:
+    submit(engine, dataset, {"paths": [str(media["cam/a.png"])]})
+    worker.run_once()
+    other = tmp_path / "other" / "a.png"
+    other.parent.mkdir()
+    other.write_bytes(media["cam/b.jpg"].read_bytes())
+    job = submit(engine, dataset, {"paths": [str(other)]})
+    worker.run_once()
+    failed = reread(engine, job)
+    assert failed.status is JobStatus.FAILED
+    assert "file 'a.png' is already on 'main' with other content" in failed.errors[0]["message"]
+
+
+def test_a_lapsed_lease_is_claimed_again_and_the_first_worker_cannot_finish(
+    engine: Engine, dataset: int
+) -> None:
+    job = submit(engine, dataset, {"paths": []})
+    first = queue.claim(engine, "slow", 0.05)
+    assert first is not None
+    assert first.id == job.id
+    assert queue.claim(engine, "other", 60) is None  # leased
+    time.sleep(0.1)
+    second = queue.claim(engine, "other", 60)
+    assert second is not None
+    assert (second.id, second.attempts, second.worker) == (job.id, 2, "other")
+    with pytest.raises(LeaseLost), engine.begin() as conn:
+        queue.finish(conn, first, "slow", {"created": 1})
+    assert not queue.renew(engine, first, "slow", 60)
+    with engine.begin() as conn:
+        queue.finish(conn, second, "other", {"created": 0})
+    assert reread(engine, job).status is JobStatus.SUCCEEDED
+
+
+def test_a_job_that_kills_its_workers_is_given_up(engine: Engine, dataset: int) -> None:
+    with engine.begin() as conn:
+        job = queue.submit(conn, dataset, JobKind.IMPORT_MEDIA, {}, max_attempts=2)
+    for _ in range(2):
+        assert queue.claim(engine, "doomed", 0.01) is not None
+        time.sleep(0.05)
+    assert queue.claim(engine, "next", 60) is None
+    given_up = reread(engine, job)
+    assert given_up.status is JobStatus.FAILED
+    assert given_up.message.startswith("gave up after 2 attempts")
+
+
+def test_concurrent_workers_take_distinct_jobs(engine: Engine, dataset: int) -> None:
+    submitted = {submit(engine, dataset, {"paths": []}).id for _ in range(12)}
+
+    def take(i: int) -> list[int]:
+        mine = []
+        while (job := queue.claim(engine, f"w{i}", 60)) is not None:
+            mine.append(job.id)
+        return mine
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        taken = [job for jobs in pool.map(take, range(4)) for job in jobs]
+    assert sorted(taken) == sorted(submitted)
