@@ -12,6 +12,7 @@ from .context import Context, run_read
 from .edits import EntityMutations
 from .errors import Schema
 from .guards import extensions
+from .jobs import BatchJob, get_job
 from .passthrough import ExecutionContext
 from .types import Branch, Dataset
 from .version_edits import VersionMutations
@@ -44,6 +45,10 @@ class Query:
             assert name is not None
             row = await run_read(info.context.engine, lambda conn: datasets.get_dataset(conn, name))
         return Dataset.from_row(row)
+
+    @strawberry.field(description="One batch job by id; NOT_FOUND when there is none.")
+    async def job(self, info: strawberry.Info[Context, None], id: strawberry.ID) -> BatchJob:
+        return await run_read(info.context.engine, lambda conn: get_job(conn, str(id)))
 
 
 Mutation = merge_types("Mutation", (VersionMutations, EntityMutations))

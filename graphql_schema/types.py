@@ -29,6 +29,7 @@ from .entities import (
 )
 from .filters.fields import FILES, INSTANCES, LABELS
 from .filters.inputs import FileWhere, FrameWhere, InstanceWhere, LabelWhere, entity_id
+from .jobs import BatchJob, JobStatus, dataset_jobs
 from .listing import entity_connection, frame_connection, raw_args
 
 Info = strawberry.Info[Context, None]
@@ -183,6 +184,15 @@ class Dataset:
         args = raw_args(info._raw_info)
         ref = args.get("version") or self.default_branch
         return await InstanceStats.at(info, self.pk, ref, args)
+
+    @strawberry.field(description="The dataset's batch jobs (imports, exports), newest first.")
+    async def jobs(
+        self, info: Info, status: list[JobStatus] | None = None, first: int = 50
+    ) -> list[BatchJob]:
+        return await run_read(
+            info.context.engine,
+            lambda c: dataset_jobs(c, self.pk, self.name, status, first),
+        )
 
 
 def entity_id_arg(value: Any) -> Any:

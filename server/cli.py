@@ -1,4 +1,4 @@
-"""The `trainingdb` command: serve, migrate, demo.
+"""The `trainingdb` command: serve, migrate, demo (and worker, ingest: cli_jobs.py).
 
 Every command resolves its settings the same way (flag, else environment variable, else default)
 and reports a bad or unreachable setting as one line on stderr with exit status 2.
@@ -12,72 +12,25 @@ import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib.metadata import version
-from pathlib import Path
 from typing import Annotated
 
 import typer
 import uvicorn
 
-from trainingdb.versioning.errors import TrainingdbError
-
 from .app import create_app
-from .runtime import Runtime
-from .settings import BLOB_URL, DATA_DIR, DATABASE_URL, Settings, SettingsError
-
-app = typer.Typer(
-    name="trainingdb",
-    help="trainingdb: a versioned database for machine-learning training data.",
-    no_args_is_help=True,
-    add_completion=False,
-    # Rich tracebacks print local variables, which can hold credentials.
-    pretty_exceptions_enable=False,
+from .cli_common import (
+    BlobUrl,
+    DatabaseUrl,
+    DataDir,
+    Host,
+    LogLevel,
+    Port,
+    app,
+    settings_of,
+    user_errors,
 )
-
-DataDir = Annotated[
-    Path | None,
-    typer.Option(
-        "--data-dir",
-        envvar=DATA_DIR,
-        help="Folder for the embedded PostgreSQL and local blobs [default: ./.trainingdb].",
-        show_default=False,
-    ),
-]
-DatabaseUrl = Annotated[
-    str | None,
-    typer.Option(
-        "--database-url",
-        envvar=DATABASE_URL,
-        help="PostgreSQL URL to use instead of the embedded server.",
-        show_default=False,
-    ),
-]
-BlobUrl = Annotated[
-    str | None,
-    typer.Option(
-        "--blob-url",
-        envvar=BLOB_URL,
-        help="Where media bytes live [default: file://<data dir>/blobs].",
-        show_default=False,
-    ),
-]
-Host = Annotated[str, typer.Option(help="Address to listen on.")]
-Port = Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")]
-LogLevel = Annotated[str, typer.Option(help="uvicorn log level (critical .. trace).")]
-
-EXAMPLE_QUERY = "{ datasets { name description branches { name headSeq } } }"
-
-
-@contextmanager
-def _user_errors() -> Iterator[None]:
-    try:
-        yield
-    except (SettingsError, TrainingdbError) as exc:
-        typer.echo(f"trainingdb: error: {exc}", err=True)
-        raise typer.Exit(2) from None
-
-
-def _settings(data_dir: Path | None, database_url: str | None, blob_url: str | None) -> Settings:
-    return Settings.resolve(data_dir=data_dir, database_url=database_url, blob_url=blob_url)
+from .runtime import Runtime
+from .settings import BLOB_URL, DATA_DIR, DATABASE_URL, SettingsError
 
 
 def _check_port_free(host: str, port: int) -> None:
@@ -140,6 +93,9 @@ def serve(
         bool, typer.Option("--migrate", help="Apply pending migrations to an external database.")
     ] = False,
     log_level: LogLevel = "info",
+    with_worker: Annotated[
+        bool, typer.Option("--with-worker", help="Also run a batch worker in this process.")
+    ] = False,
     data_dir: DataDir = None,
     database_url: DatabaseUrl = None,
     blob_url: BlobUrl = None,
@@ -147,10 +103,11 @@ def serve(
     """Serve the GraphQL API (GraphiQL at /graphql).
 
     The embedded database is migrated automatically; an external one must be at the current
-    schema already, or be migrated with --migrate.
+    schema already, or be migrated with --migrate. With --with-worker a batch worker runs
+    beside the server (a single-machine setup); otherwise run `trainingdb worker` separately.
     """
-    with _user_errors():
-        settings = _settings(data_dir, database_url, blob_url)
+    with user_errors():
+        settings = settings_of(data_dir, database_url, blob_url)
         _check_port_free(host, port)
         with Runtime.open(settings) as runtime:
             if runtime.embedded or migrate:
@@ -158,7 +115,8 @@ def serve(
             else:
                 runtime.require_current_schema()
             typer.echo(f"trainingdb: GraphiQL at http://{host}:{port}/graphql")
-            _serve(runtime, host, port, workers, log_level)
+            with _worker_beside(runtime, with_worker):
+                _serve(runtime, host, port, workers, log_level)
 
 
 @app.command()
@@ -168,8 +126,8 @@ def migrate(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Apply the schema migrations (Alembic revisions) up to REVISION."""
-    with _user_errors():
-        settings = _settings(data_dir, database_url, None)
+    with user_errors():
+        settings = settings_of(data_dir, database_url, None)
         with Runtime.open(settings) as runtime:
             before = runtime.schema_revision()
             runtime.migrate(revision)
@@ -192,8 +150,8 @@ def demo(
     """Load a small demo dataset (once) and serve it; Ctrl-C stops everything."""
     from .demo.load import load_demo
 
-    with _user_errors():
-        settings = _settings(data_dir, database_url, blob_url)
+    with user_errors():
+        settings = settings_of(data_dir, database_url, blob_url)
         _check_port_free(host, port)
         with Runtime.open(settings) as runtime:
             runtime.migrate()
@@ -209,9 +167,33 @@ def demo(
                 f"trainingdb: Ctrl-C stops the server"
                 + (" and the embedded PostgreSQL" if runtime.embedded else "")
             )
-            _serve(runtime, host, port, 1, log_level)
+            with _worker_beside(runtime, True):
+                _serve(runtime, host, port, 1, log_level)
+
+
+@contextmanager
+def _worker_beside(runtime: Runtime, wanted: bool) -> Iterator[None]:
+    """A batch worker in a thread of this process while the block runs, if `wanted`."""
+    if not wanted:
+        yield
+        return
+    from .jobs.kinds import HANDLERS
+    from .jobs.worker import Worker, start_in_thread
+
+    stop = start_in_thread(Worker(runtime.engine, runtime.blobs, HANDLERS))
+    try:
+        yield
+    finally:
+        stop()
+
+
+EXAMPLE_QUERY = "{ datasets { name description branches { name headSeq } } }"
 
 
 def main() -> None:
     """Console-script entry point."""
     app()
+
+
+# Registers `worker` and `ingest` on the same app.
+from . import cli_jobs  # noqa: E402, F401

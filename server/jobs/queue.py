@@ -241,13 +241,16 @@ def fail(
     worker: str,
     message: str,
     errors: list[dict[str, Any]] | None = None,
+    **counts: Any,
 ) -> None:
-    """fail: the job ended without applying anything; `message` says why."""
+    """fail: the job ended without applying anything; `message` says why, `counts` (total,
+    done) how far it got."""
     values: dict[str, Any] = {
         "status": JobStatus.FAILED.value,
         "message": message,
         "lease_until": None,
         "finished_at": func.now(),
+        **counts,
     }
     if errors is not None:
         values["errors"] = errors[:MAX_ERRORS]

@@ -51,7 +51,7 @@ class JobContext:
     every: float = 0.5
     _last: float = field(default=0.0)
     # The latest counts reported, written with the job's end even if not yet flushed.
-    _counts: dict[str, Any] = field(default_factory=dict)
+    counts: dict[str, Any] = field(default_factory=dict)
 
     def progress(
         self,
@@ -63,19 +63,19 @@ class JobContext:
         force: bool = False,
     ) -> None:
         given = {"total": total, "done": done, "failed": failed, "errors": errors}
-        self._counts.update({k: value for k, value in given.items() if value is not None})
+        self.counts.update({k: value for k, value in given.items() if value is not None})
         now = time.monotonic()
         if not force and now - self._last < self.every:
             return
         self._last = now
-        queue.progress(self.engine, self.job, self.worker, **self._counts)
+        queue.progress(self.engine, self.job, self.worker, **self.counts)
 
     def apply(self, write: Callable[[Connection], dict[str, Any]]) -> dict[str, Any]:
         """Run `write` and mark the job succeeded with its result (and the latest counts), in
         one transaction."""
         with self.engine.begin() as conn:
             result = write(conn)
-            queue.finish(conn, self.job, self.worker, result, **self._counts)
+            queue.finish(conn, self.job, self.worker, result, **self.counts)
         return result
 
 
@@ -131,7 +131,8 @@ class Worker:
         try:
             handler(context)
         except JobFailed as failed:
-            queue.fail(self.engine, job, self.name, failed.message, failed.errors)
+            counts = {k: context.counts[k] for k in ("total", "done") if k in context.counts}
+            queue.fail(self.engine, job, self.name, failed.message, failed.errors, **counts)
             log.info("job %s failed: %s", job.id, failed.message)
         except LeaseLost:
             log.warning("job %s: lease lost; another worker has it", job.id)

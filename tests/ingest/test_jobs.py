@@ -13,6 +13,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import Engine, select
 
+from tests.graphql.execute import run
 from trainingdb import versioning as v
 from trainingdb.server.blobs import LocalBlobStore
 from trainingdb.server.demo.video import make_video
@@ -20,6 +21,7 @@ from trainingdb.server.jobs import queue
 from trainingdb.server.jobs.kinds import HANDLERS
 from trainingdb.server.jobs.queue import JobRow, LeaseLost
 from trainingdb.server.jobs.worker import Worker
+from trainingdb.versioning.datasets import get_dataset_by_id
 from trainingdb.versioning.models import Blob, JobKind, JobStatus
 
 _names = itertools.count()
@@ -188,3 +190,38 @@ def test_concurrent_workers_take_distinct_jobs(engine: Engine, dataset: int) -> 
     with ThreadPoolExecutor(max_workers=4) as pool:
         taken = [job for jobs in pool.map(take, range(4)) for job in jobs]
     assert sorted(taken) == sorted(submitted)
+
+
+def test_jobs_through_graphql(
+    engine: Engine, worker: Worker, dataset: int, media: dict[str, Path]
+) -> None:
+    job = submit(engine, dataset, {"paths": [str(media["broken.png"]), str(media["cam/a.png"])]})
+    worker.run_once()
+    with engine.connect() as conn:
+        name = get_dataset_by_id(conn, dataset).name
+    out = run(
+        engine,
+        """query($id: ID!, $ds: String!) {
+          job(id: $id) { id dataset kind status total done failed message
+                         errors { record message } result attempts }
+          dataset(name: $ds) {
+            jobs(status: [FAILED]) { id }
+            running: jobs(status: [RUNNING]) { id }
+          }
+        }""",
+        id=str(job.id),
+        ds=name,
+    )
+    assert "errors" not in out, out
+    seen = out["data"]["job"]
+    assert seen["status"] == "FAILED"
+    assert (seen["kind"], seen["dataset"], seen["total"], seen["done"]) == (
+        "IMPORT_MEDIA",
+        name,
+        2,
+        2,
+    )
+    assert seen["errors"][0]["record"] == str(media["broken.png"])
+    assert out["data"]["dataset"] == {"jobs": [{"id": str(job.id)}], "running": []}
+    missing = run(engine, '{ job(id: "999999") { id } }')
+    assert missing["errors"][0]["code"] == "NOT_FOUND"

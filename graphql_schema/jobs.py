@@ -1,0 +1,113 @@
+"""GraphQL types of batch jobs (imports, exports): their status, progress and errors.
+
+Jobs are submitted by `trainingdb ingest ...` (and, with access control, by mutations) and run
+by workers; clients poll `job(id)` or a dataset's `jobs` to follow them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+import strawberry
+from sqlalchemy import Connection, Table, select
+from strawberry.scalars import JSON
+
+from trainingdb.versioning.errors import InvalidInputError, NotFoundError
+from trainingdb.versioning.models import Dataset, Job
+
+MAX_JOBS = 1000
+JOBS: Table = Job.__table__  # type: ignore[assignment]
+
+
+@strawberry.enum(description="Where a job is: waiting, being run by a worker, or ended.")
+class JobStatus(Enum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+@strawberry.enum(description="What a job does.")
+class JobKind(Enum):
+    IMPORT_MEDIA = "import_media"
+    IMPORT_ANNOTATIONS = "import_annotations"
+    EXPORT = "export"
+
+
+@strawberry.type(description="One input record a job could not use, and why.")
+class JobError:
+    record: str = strawberry.field(description="The file, line or record at fault.")
+    message: str
+
+
+@strawberry.type(description="A batch job: an import or export run by a worker.")
+class BatchJob:
+    id: strawberry.ID
+    dataset: str = strawberry.field(description="The dataset's name.")
+    kind: JobKind
+    status: JobStatus
+    attempts: int = strawberry.field(description="Times a worker has claimed it.")
+    total: int | None = strawberry.field(description="Records to process, once known.")
+    done: int = strawberry.field(description="Records processed so far.")
+    failed: int = strawberry.field(description="Records refused so far.")
+    errors: list[JobError] = strawberry.field(description="The first refused records.")
+    result: JSON | None = strawberry.field(description="What the job did, once succeeded.")
+    message: str = strawberry.field(description="Why the job failed, if it did.")
+    params: JSON
+    created_by: str
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+    @classmethod
+    def from_row(cls, row: Any, dataset: str) -> BatchJob:
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            dataset=dataset,
+            kind=JobKind(row.kind),
+            status=JobStatus(row.status),
+            attempts=row.attempts,
+            total=row.total,
+            done=row.done,
+            failed=row.failed,
+            errors=[
+                JobError(record=str(e.get("record", "")), message=e["message"]) for e in row.errors
+            ],
+            result=row.result,
+            message=row.message,
+            params=row.params,
+            created_by=row.created_by,
+            created_at=row.created_at,
+            started_at=row.started_at,
+            finished_at=row.finished_at,
+        )
+
+
+def get_job(conn: Connection, job_id: str) -> BatchJob:
+    """The job `job_id`; NOT_FOUND when there is none."""
+    if not job_id.isdigit():
+        raise InvalidInputError(f"job.id: {job_id!r} is not a job id")
+    row = conn.execute(
+        select(JOBS, Dataset.name.label("dataset_name"))
+        .join(Dataset, Dataset.id == JOBS.c.dataset_id)
+        .where(JOBS.c.id == int(job_id))
+    ).one_or_none()
+    if row is None:
+        raise NotFoundError(f"job {job_id} does not exist")
+    return BatchJob.from_row(row, row.dataset_name)
+
+
+def dataset_jobs(
+    conn: Connection, dataset_id: int, dataset: str, status: list[JobStatus] | None, first: int
+) -> list[BatchJob]:
+    """The dataset's jobs, newest first, optionally of some statuses."""
+    if not 1 <= first <= MAX_JOBS:
+        raise InvalidInputError(f"jobs.first: between 1 and {MAX_JOBS}, not {first}")
+    statement = (
+        select(JOBS).where(JOBS.c.dataset_id == dataset_id).order_by(JOBS.c.id.desc()).limit(first)
+    )
+    if status:
+        statement = statement.where(JOBS.c.status.in_([s.value for s in status]))
+    return [BatchJob.from_row(job, dataset) for job in conn.execute(statement)]

@@ -1,0 +1,166 @@
+"""`trainingdb worker` (the batch service) and `trainingdb ingest ...` (submit a job, follow it).
+
+A worker is its own process: start as many as wanted, on any machines that reach the database
+and the blob store. `ingest` submits a job and follows its progress until it ends (exit 0 when
+it succeeded, 1 when it failed); with `--run` it runs the job itself instead of waiting for a
+worker, which is what a single machine without a running worker wants.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from sqlalchemy import Engine
+
+from trainingdb.versioning.datasets import get_dataset
+from trainingdb.versioning.models import JobKind, JobStatus
+
+from .cli_common import BlobUrl, DatabaseUrl, DataDir, app, settings_of, user_errors
+from .jobs import queue
+from .jobs.kinds import HANDLERS
+from .jobs.queue import JobRow
+from .jobs.worker import Worker, default_name
+from .runtime import Runtime
+from .settings import SettingsError
+
+ingest = typer.Typer(help="Import media or annotations into a dataset, as a batch job.")
+app.add_typer(ingest, name="ingest")
+
+Lease = Annotated[
+    float, typer.Option(min=1, help="Seconds a job stays claimed without a heartbeat.")
+]
+
+
+@app.command()
+def worker(
+    name: Annotated[str | None, typer.Option(help="Worker name in job rows.")] = None,
+    lease: Lease = 60.0,
+    poll: Annotated[float, typer.Option(min=0.05, help="Seconds between queue polls.")] = 1.0,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+    blob_url: BlobUrl = None,
+) -> None:
+    """Run batch jobs (imports, exports) from the queue until stopped (Ctrl-C or SIGTERM)."""
+    _log_to_stderr()
+    with user_errors():
+        settings = settings_of(data_dir, database_url, blob_url)
+        with Runtime.open(settings) as runtime:
+            if runtime.embedded:
+                runtime.migrate()
+            else:
+                runtime.require_current_schema()
+            stop = threading.Event()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(sig, lambda *_: stop.set())
+            the_worker = Worker(
+                runtime.engine,
+                runtime.blobs,
+                HANDLERS,
+                name=name or default_name(),
+                lease_seconds=lease,
+                poll_seconds=poll,
+            )
+            typer.echo(f"trainingdb: worker {the_worker.name} waiting for jobs")
+            the_worker.run(stop)
+            typer.echo(f"trainingdb: worker {the_worker.name} stopped")
+
+
+def _log_to_stderr() -> None:
+    """Job events (claimed, succeeded, failed) on stderr, one line each."""
+    logger = logging.getLogger("trainingdb")
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+
+
+@ingest.command("media")
+def ingest_media(
+    dataset: Annotated[str, typer.Argument(help="The dataset's name.")],
+    paths: Annotated[list[Path], typer.Argument(help="Media files, or folders to walk.")],
+    branch: Annotated[str, typer.Option(help="The branch to add the files to.")] = "main",
+    root: Annotated[
+        Path | None,
+        typer.Option(help="Name files by their path relative to this folder (default: base name)."),
+    ] = None,
+    skip_invalid: Annotated[
+        bool, typer.Option(help="Import the readable files and report the others.")
+    ] = False,
+    run: Annotated[
+        bool, typer.Option("--run", help="Run the job in this process instead of a worker.")
+    ] = False,
+    wait: Annotated[bool, typer.Option(help="Follow the job until it ends.")] = True,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+    blob_url: BlobUrl = None,
+) -> None:
+    """Import media files: probe each, store its bytes, add it to the branch (one job)."""
+    with user_errors():
+        files = _expand(paths)
+        params: dict[str, Any] = {
+            "branch": branch,
+            "paths": [str(p) for p in files],
+            "skip_invalid": skip_invalid,
+        }
+        if root is not None:
+            params["root"] = str(root.resolve())
+        settings = settings_of(data_dir, database_url, blob_url)
+        with Runtime.open(settings) as runtime:
+            if runtime.embedded:
+                runtime.migrate()
+            with runtime.engine.begin() as conn:
+                dataset_id = get_dataset(conn, dataset).id
+                job = queue.submit(conn, dataset_id, JobKind.IMPORT_MEDIA, params)
+            typer.echo(f"trainingdb: job {job.id} submitted: import {len(files)} files")
+            if run:
+                Worker(runtime.engine, runtime.blobs, HANDLERS).run_once()
+            if wait or run:
+                _follow(runtime.engine, job)
+
+
+def _expand(paths: list[Path]) -> list[Path]:
+    """Files as given, and every file under the folders given, as absolute paths."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found += sorted(p.resolve() for p in path.rglob("*") if p.is_file())
+        elif path.is_file():
+            found.append(path.resolve())
+        else:
+            raise SettingsError(f"{path}: no such file or folder")
+    if not found:
+        raise SettingsError("no files to import")
+    return found
+
+
+def _follow(engine: Engine, job: JobRow) -> None:
+    """Print the job's progress until it ends; exit 1 if it failed."""
+    shown = ""
+    while True:
+        with engine.connect() as conn:
+            current = queue.get(conn, job.id)
+        assert current is not None
+        line = (
+            f"{current.status}: {current.done}/{current.total or '?'} done, {current.failed} failed"
+        )
+        if line != shown:
+            typer.echo(f"trainingdb: job {job.id} {line}")
+            shown = line
+        if current.status in (JobStatus.SUCCEEDED, JobStatus.FAILED):
+            break
+        time.sleep(0.5)
+    for error in current.errors[:20]:
+        typer.echo(f"  {error['message']}", err=True)
+    if current.failed > 20:
+        typer.echo(f"  ... and {current.failed - 20} more", err=True)
+    if current.status is JobStatus.FAILED:
+        typer.echo(f"trainingdb: job {job.id} failed: {current.message}", err=True)
+        raise typer.Exit(1)
+    result = " ".join(f"{k}={v}" for k, v in sorted((current.result or {}).items()))
+    typer.echo(f"trainingdb: job {job.id} succeeded: {result}")
