@@ -27,7 +27,7 @@ from .jobs.kinds import HANDLERS
 from .jobs.queue import JobRow
 from .jobs.worker import Worker, default_name
 from .runtime import Runtime
-from .settings import SettingsError
+from .settings import Settings, SettingsError
 
 ingest = typer.Typer(help="Import media or annotations into a dataset, as a batch job.")
 app.add_typer(ingest, name="ingest")
@@ -111,17 +111,78 @@ def ingest_media(
         if root is not None:
             params["root"] = str(root.resolve())
         settings = settings_of(data_dir, database_url, blob_url)
-        with Runtime.open(settings) as runtime:
-            if runtime.embedded:
-                runtime.migrate()
-            with runtime.engine.begin() as conn:
-                dataset_id = get_dataset(conn, dataset).id
-                job = queue.submit(conn, dataset_id, JobKind.IMPORT_MEDIA, params)
-            typer.echo(f"trainingdb: job {job.id} submitted: import {len(files)} files")
-            if run:
-                Worker(runtime.engine, runtime.blobs, HANDLERS).run_once()
-            if wait or run:
-                _follow(runtime.engine, job)
+        _submit_and_follow(
+            settings, dataset, JobKind.IMPORT_MEDIA, params, f"import {len(files)} files", run, wait
+        )
+
+
+@ingest.command("annotations")
+def ingest_annotations(
+    dataset: Annotated[str, typer.Argument(help="The dataset's name.")],
+    path: Annotated[Path, typer.Argument(help="A JSONL (native) or COCO JSON file.")],
+    format: Annotated[str, typer.Option(help="jsonl or coco.")] = "jsonl",
+    branch: Annotated[str, typer.Option(help="The branch to add the instances to.")] = "main",
+    source: Annotated[str, typer.Option(help="human, or model for predictions.")] = "human",
+    model_run: Annotated[
+        str | None, typer.Option(help="The model run predictions come from (source model).")
+    ] = None,
+    create_labels: Annotated[
+        bool, typer.Option(help="Create the labels the branch lacks instead of refusing them.")
+    ] = False,
+    skip_invalid: Annotated[
+        bool, typer.Option(help="Import the valid records and report the others.")
+    ] = False,
+    run: Annotated[
+        bool, typer.Option("--run", help="Run the job in this process instead of a worker.")
+    ] = False,
+    wait: Annotated[bool, typer.Option(help="Follow the job until it ends.")] = True,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+    blob_url: BlobUrl = None,
+) -> None:
+    """Import annotations or predictions: validate every record, apply all (or the valid)."""
+    with user_errors():
+        if not path.is_file():
+            raise SettingsError(f"{path}: no such file")
+        if format not in ("jsonl", "coco"):
+            raise SettingsError(f"--format: {format!r} is not one of jsonl, coco")
+        if source == "model" and not model_run:
+            raise SettingsError("--model-run: predictions (--source model) name their model run")
+        params: dict[str, Any] = {
+            "branch": branch,
+            "path": str(path.resolve()),
+            "format": format,
+            "source": source,
+            "model_run": model_run if source == "model" else None,
+            "create_labels": create_labels,
+            "skip_invalid": skip_invalid,
+        }
+        settings = settings_of(data_dir, database_url, blob_url)
+        _submit_and_follow(
+            settings, dataset, JobKind.IMPORT_ANNOTATIONS, params, f"import {path.name}", run, wait
+        )
+
+
+def _submit_and_follow(
+    settings: Settings,
+    dataset: str,
+    kind: JobKind,
+    params: dict[str, Any],
+    what: str,
+    run: bool,
+    wait: bool,
+) -> None:
+    with Runtime.open(settings) as runtime:
+        if runtime.embedded:
+            runtime.migrate()
+        with runtime.engine.begin() as conn:
+            dataset_id = get_dataset(conn, dataset).id
+            job = queue.submit(conn, dataset_id, kind, params)
+        typer.echo(f"trainingdb: job {job.id} submitted: {what}")
+        if run:
+            Worker(runtime.engine, runtime.blobs, HANDLERS).run_once()
+        if wait or run:
+            _follow(runtime.engine, job)
 
 
 def _expand(paths: list[Path]) -> list[Path]:

@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 
 from trainingdb.server.blobs import BlobStore
+from trainingdb.versioning.errors import TrainingdbError
 from trainingdb.versioning.models import JobKind
 
 from . import queue
@@ -134,6 +135,11 @@ class Worker:
             counts = {k: context.counts[k] for k in ("total", "done") if k in context.counts}
             queue.fail(self.engine, job, self.name, failed.message, failed.errors, **counts)
             log.info("job %s failed: %s", job.id, failed.message)
+        except TrainingdbError as refused:
+            # The engine refused the write (a protected branch, a reference gone): the input is
+            # fine, the target is not. Nothing was applied.
+            queue.fail(self.engine, job, self.name, f"{refused.code}: {refused.message}")
+            log.info("job %s refused: %s", job.id, refused.message)
         except LeaseLost:
             log.warning("job %s: lease lost; another worker has it", job.id)
         except Exception as error:

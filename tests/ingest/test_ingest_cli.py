@@ -120,3 +120,33 @@ def test_a_worker_process_runs_what_ingest_submits(
     assert "worker w-test waiting for jobs" in out
     assert "worker w-test stopped" in out
     assert "claimed by w-test" in err
+
+
+def test_ingest_annotations_from_the_command_line(
+    engine: Engine, database_url: URL, tmp_path: Path
+) -> None:
+    with engine.begin() as conn:
+        v.create_dataset(conn, "cli-ann")
+    picture = image(tmp_path / "pic.png", (40, 30))
+    media = run(
+        "ingest", "media", "cli-ann", str(picture), "--run", *settings(database_url, tmp_path)
+    )
+    assert media.returncode == 0, media.stderr
+    preds = tmp_path / "preds.jsonl"
+    preds.write_text(
+        '{"file": "pic.png", "instances": [{"label": "cat", "bbox": [1, 1, 5, 5], "score": 0.5},'
+        ' {"label": "dog", "bbox": [10, 10, 5, 5], "score": 0.7}]}\n'
+    )
+    args = ("ingest", "annotations", "cli-ann", str(preds), "--source", "model")
+    refused = run(*args, *settings(database_url, tmp_path))
+    assert refused.returncode == 2
+    assert "--model-run" in refused.stderr
+    done = run(
+        *args, "--model-run", "m1", "--create-labels", "--run", *settings(database_url, tmp_path)
+    )
+    assert done.returncode == 0, done.stderr
+    assert "succeeded: created=2 existing=0 failed=0 labels_created=2" in done.stdout
+    with engine.connect() as conn:
+        ds = v.get_dataset(conn, "cli-ann").id
+        rows = v.read(conn, ds, "main", "instance").values()
+    assert sorted(r["score"] for r in rows) == [0.5, 0.7]

@@ -1,0 +1,232 @@
+"""The `import_annotations` job: labels or predictions from a file onto a branch, validated.
+
+Params: `branch`, `path` (the annotation file), `format` (`jsonl` or `coco`), optional
+`source` (`human` default, or `model` with `model_run`), `create_labels` (make labels the branch
+lacks instead of refusing them), `skip_invalid`.
+
+Every draft (formats.py) is checked before anything is written: its file is on the branch, its
+label exists (or is created), its box lies inside the image (half a pixel of slack, for rounded
+coordinates), its frame is one the video has, its score is in [0, 1], its label's required
+attributes are present, and the content checks of versioning/checks.py hold. Valid rows stream
+into `versioning.bulk.create_stream` (COPY to a staging table, one set-based apply) in the same
+transaction that marks the job succeeded: either the whole file applies, or, with errors and no
+`skip_invalid`, nothing does. Entity ids derive from the input file's hash and the record's
+position, so importing the same file again creates nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from trainingdb import versioning as v
+from trainingdb.server.jobs.worker import JobContext, JobFailed
+from trainingdb.versioning.bulk import content_id, create_stream
+from trainingdb.versioning.checks import check_content
+from trainingdb.versioning.errors import InvalidInputError
+from trainingdb.versioning.models import EntityType
+from trainingdb.versioning.tables import KINDS
+from trainingdb.versioning.visibility import visible
+
+from .formats import Draft, FormatError, coco_labels, jsonl_labels, read_coco, read_jsonl
+
+NAMESPACE = uuid.UUID("6f0b5d3e-7f43-4c4e-9d7e-4b1c2f9a5e10")
+SLACK = 0.5
+_DRAFT_KEYS = {
+    "record", "file", "label", "kind", "bbox", "x", "y", "w", "h", "points", "frame",
+    "text_start", "text_end", "score", "attributes", "track_id",
+}  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class FileFacts:
+    id: uuid.UUID
+    width: int | None
+    height: int | None
+    frame_count: int | None
+
+
+@dataclass
+class Validator:
+    """Turns drafts into instance rows, or says what is wrong with each."""
+
+    files: dict[str, FileFacts]
+    labels: dict[str, uuid.UUID]
+    required: dict[str, list[str]]
+    source: str
+    model_run: str | None
+    input_id: str
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    seen: int = 0
+
+    def rows(self, drafts: Iterator[Draft], ctx: JobContext) -> Iterator[dict[str, Any]]:
+        for i, draft in enumerate(drafts):
+            self.seen = i + 1
+            try:
+                yield self.row(draft, i)
+            except InvalidInputError as error:
+                self.errors.append({"record": draft["record"], "message": error.message})
+            ctx.progress(done=self.seen, failed=len(self.errors), errors=self.errors)
+
+    def row(self, draft: Draft, index: int) -> dict[str, Any]:
+        record = draft["record"]
+        if "error" in draft:
+            raise InvalidInputError(f"{record}: {draft['error']}")
+        unknown = sorted(set(draft) - _DRAFT_KEYS)
+        if unknown:
+            raise InvalidInputError(f"{record}: unknown key(s) {', '.join(unknown)}")
+        facts = self.files.get(draft["file"])
+        if facts is None:
+            raise InvalidInputError(f"{record}: no file named {draft['file']!r} on the branch")
+        label = self.labels.get(str(draft.get("label")))
+        if label is None:
+            raise InvalidInputError(f"{record}: no label named {draft.get('label')!r}")
+        x, y, w, h = _box(draft, record)
+        row: dict[str, Any] = {
+            "file_entity_id": facts.id,
+            "frame_number": draft.get("frame"),
+            "label_entity_id": label,
+            "kind": draft.get("kind", "box"),
+            "x": x,
+            "y": y,
+            "w": w,
+            "h": h,
+            "points": draft.get("points"),
+            "text_start": draft.get("text_start"),
+            "text_end": draft.get("text_end"),
+            "attributes": draft.get("attributes", {}),
+            "score": draft.get("score"),
+            "source": self.source,
+            "model_run": self.model_run,
+            "track_id": draft.get("track_id"),
+            "author": "",
+        }
+        check_content(EntityType.INSTANCE, row, record)
+        self._bounds(row, facts, record)
+        missing = [a for a in self.required.get(draft["label"], []) if a not in row["attributes"]]
+        if missing:
+            raise InvalidInputError(
+                f"{record}: label {draft['label']!r} requires attribute(s) {', '.join(missing)}"
+            )
+        row["entity_id"] = content_id(NAMESPACE, self.input_id, index)
+        return row
+
+    @staticmethod
+    def _bounds(row: dict[str, Any], facts: FileFacts, record: str) -> None:
+        frame = row["frame_number"]
+        if frame is not None and (facts.frame_count is None or frame >= facts.frame_count):
+            have = "no frames" if facts.frame_count is None else f"{facts.frame_count} frames"
+            raise InvalidInputError(f"{record}: frame {frame} is not in the file ({have})")
+        if row["x"] is None or facts.width is None or facts.height is None:
+            return
+        x, y, w, h = row["x"], row["y"], row["w"], row["h"]
+        if x < -SLACK or y < -SLACK or x + w > facts.width + SLACK or y + h > facts.height + SLACK:
+            raise InvalidInputError(
+                f"{record}: box [{x}, {y}, {w}, {h}] is outside the "
+                f"{facts.width}x{facts.height} image"
+            )
+
+
+def _box(draft: Draft, record: str) -> tuple[Any, Any, Any, Any]:
+    if "bbox" not in draft:
+        return draft.get("x"), draft.get("y"), draft.get("w"), draft.get("h")
+    box = draft["bbox"]
+    if not isinstance(box, list) or len(box) != 4:
+        raise InvalidInputError(f"{record}: bbox must be [x, y, w, h], not {box!r}")
+    return box[0], box[1], box[2], box[3]
+
+
+def _files(conn: Connection, dataset_id: int, branch: str) -> dict[str, FileFacts]:
+    table = KINDS[EntityType.FILE].table
+    version = v.resolve(conn, dataset_id, branch)
+    rows = conn.execute(
+        select(
+            table.c.name, table.c.entity_id, table.c.width, table.c.height, table.c.frame_count
+        ).where(visible(table, version))
+    )
+    return {name: FileFacts(eid, w, h, n) for name, eid, w, h, n in rows}
+
+
+def _labels(
+    conn: Connection, dataset_id: int, branch: str, wanted: set[str]
+) -> tuple[dict[str, uuid.UUID], dict[str, list[str]], int]:
+    """Label ids by name at the branch's head (creating the `wanted` ones that are missing),
+    each label's required attributes, and how many labels were created."""
+    found = {
+        content["name"]: (eid, content["attribute_schema"])
+        for eid, content in v.read(conn, dataset_id, branch, "label").items()
+    }
+    missing = sorted(wanted - set(found))
+    if missing:
+        ids = v.create(conn, dataset_id, branch, "label", [{"name": n} for n in missing])
+        found.update({n: (eid, {}) for n, eid in zip(missing, ids, strict=True)})
+    required = {
+        name: [str(a) for a in schema.get("required", [])]
+        for name, (_, schema) in found.items()
+        if isinstance(schema.get("required"), list)
+    }
+    return {name: eid for name, (eid, _) in found.items()}, required, len(missing)
+
+
+def import_annotations(ctx: JobContext) -> dict[str, Any]:
+    """import_annotations: validate and apply an annotation file (module docstring)."""
+    params = ctx.job.params
+    branch = str(params.get("branch") or "main")
+    path = Path(params["path"])
+    fmt = params.get("format", "jsonl")
+    if fmt not in ("jsonl", "coco"):
+        raise JobFailed(f"format {fmt!r} is not one of jsonl, coco")
+    if not path.is_file():
+        raise JobFailed(f"{path}: no such file")
+    source = params.get("source", "human")
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        while chunk := stream.read(1 << 20):
+            digest.update(chunk)
+    wanted: set[str] = set()
+    if params.get("create_labels"):
+        try:
+            wanted = coco_labels(path) if fmt == "coco" else jsonl_labels(path)
+        except FormatError as error:
+            raise JobFailed(str(error)) from None
+    skip = bool(params.get("skip_invalid"))
+
+    def write(conn: Connection) -> dict[str, Any]:
+        files = _files(conn, ctx.job.dataset_id, branch)
+        labels, required, created_labels = _labels(conn, ctx.job.dataset_id, branch, wanted)
+        validator = Validator(
+            files, labels, required, source, params.get("model_run"), digest.hexdigest()
+        )
+        try:
+            drafts = read_coco(path) if fmt == "coco" else read_jsonl(path)
+            result = create_stream(
+                conn, ctx.job.dataset_id, branch, "instance", validator.rows(drafts, ctx)
+            )
+        except FormatError as error:
+            raise JobFailed(str(error)) from None
+        ctx.progress(
+            total=validator.seen,
+            done=validator.seen,
+            failed=len(validator.errors),
+            errors=validator.errors,
+        )
+        if validator.errors and not skip:
+            raise JobFailed(
+                f"{len(validator.errors)} of {validator.seen} records are invalid; nothing was "
+                "imported (submit with skip_invalid to import the others)",
+                validator.errors,
+            )
+        return {
+            "created": result.created,
+            "existing": result.existing,
+            "failed": len(validator.errors),
+            "labels_created": created_labels,
+        }
+
+    return ctx.apply(write)

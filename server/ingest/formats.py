@@ -1,0 +1,128 @@
+"""Annotation files read as a stream of drafts: one dict per instance, in the native shape.
+
+Native shape (JSONL, one object per line; a line is one file's instances, or one instance):
+
+    {"file": "img/0001.jpg", "instances": [
+        {"label": "car", "kind": "box", "bbox": [x, y, w, h], "score": 0.91,
+         "attributes": {"occluded": false}},
+        {"label": "person", "kind": "keypoints", "bbox": [...], "points": [[x, y], ...]},
+        {"label": "car", "kind": "box", "bbox": [...], "frame": 12, "track_id": "t3"}]}
+
+Keys of an instance: `label` (a name), `kind` (default `box`), `bbox` ([x, y, w, h] in pixels,
+or `x`, `y`, `w`, `h`), `points`, `frame`, `text_start`, `text_end`, `score`, `attributes`,
+`track_id`. COCO detection/segmentation JSON (ground truth, or a results file with `score`) and
+YOLO are converted to the same drafts. Each draft carries `record`: where it came from
+(`labels.jsonl:12`, `annotations[40]`), for error messages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+Draft = dict[str, Any]
+
+
+class FormatError(ValueError):
+    """The annotation file itself cannot be read; the message names it and where."""
+
+
+def read_jsonl(path: Path) -> Iterator[Draft]:
+    """The drafts of a native JSONL file, line by line (flat memory)."""
+    with path.open("rb") as stream:
+        for number, line in enumerate(stream, start=1):
+            if not line.strip():
+                continue
+            record = f"{path.name}:{number}"
+            try:
+                value = orjson.loads(line)
+            except orjson.JSONDecodeError as error:
+                yield {"record": record, "error": f"not JSON ({error})"}
+                continue
+            if not isinstance(value, dict) or not isinstance(value.get("file"), str):
+                yield {"record": record, "error": 'a line is an object with a "file" name'}
+                continue
+            items = value.get("instances", [value] if "label" in value else [])
+            if not isinstance(items, list):
+                yield {"record": record, "error": '"instances" must be a list'}
+                continue
+            for i, item in enumerate(items):
+                where = record if "instances" not in value else f"{record} instances[{i}]"
+                if not isinstance(item, dict):
+                    yield {"record": where, "error": "an instance must be an object"}
+                    continue
+                yield {**item, "file": value["file"], "record": where}
+
+
+def jsonl_labels(path: Path) -> set[str]:
+    """Every label name a JSONL file uses (a first, cheap pass, to create missing labels)."""
+    names: set[str] = set()
+    for draft in read_jsonl(path):
+        if isinstance(draft.get("label"), str):
+            names.add(draft["label"])
+    return names
+
+
+def _coco(path: Path) -> dict[str, Any]:
+    try:
+        document = orjson.loads(path.read_bytes())
+    except orjson.JSONDecodeError as error:
+        raise FormatError(f"{path.name}: not JSON ({error})") from None
+    if isinstance(document, list):  # a results file: annotations only
+        document = {"annotations": document}
+    if not isinstance(document, dict) or not isinstance(document.get("annotations"), list):
+        raise FormatError(f'{path.name}: a COCO file is an object with an "annotations" list')
+    return document
+
+
+def coco_labels(path: Path) -> set[str]:
+    return {str(c["name"]) for c in _coco(path).get("categories", []) if "name" in c}
+
+
+def read_coco(path: Path, image_names: dict[int, str] | None = None) -> Iterator[Draft]:
+    """The drafts of a COCO detection/segmentation file (or results list with scores).
+
+    Boxes become `box` instances; polygon segmentations `polygon` (one polygon) or `segment`
+    (several, or RLE), with the box as their extent. `image_names` maps image ids for a results
+    file, which names no images itself.
+    """
+    document = _coco(path)
+    images = {int(i["id"]): str(i["file_name"]) for i in document.get("images", [])}
+    images.update(image_names or {})
+    categories = {int(c["id"]): str(c["name"]) for c in document.get("categories", [])}
+    for i, ann in enumerate(document["annotations"]):
+        record = f"{path.name} annotations[{i}]"
+        try:
+            file = images[int(ann["image_id"])]
+        except (KeyError, TypeError, ValueError):
+            yield {"record": record, "error": f"image_id {ann.get('image_id')!r} is not an image"}
+            continue
+        label = categories.get(int(ann.get("category_id", -1)))
+        if label is None:
+            yield {"record": record, "error": f"category_id {ann.get('category_id')!r} unknown"}
+            continue
+        draft: Draft = {"record": record, "file": file, "label": label, "kind": "box"}
+        if "bbox" in ann:
+            draft["bbox"] = ann["bbox"]
+        segmentation = ann.get("segmentation")
+        if isinstance(segmentation, list) and segmentation:
+            polygons = [_pairs(p) for p in segmentation]
+            draft["kind"], draft["points"] = (
+                ("polygon", polygons[0]) if len(polygons) == 1 else ("segment", polygons)
+            )
+        elif isinstance(segmentation, dict):
+            draft["kind"], draft["points"] = "segment", segmentation
+        if "score" in ann:
+            draft["score"] = ann["score"]
+        if ann.get("iscrowd"):
+            draft["attributes"] = {"iscrowd": 1}
+        yield draft
+
+
+def _pairs(flat: Any) -> Any:
+    if isinstance(flat, list) and all(isinstance(v, int | float) for v in flat):
+        return [[flat[i], flat[i + 1]] for i in range(0, len(flat) - 1, 2)]
+    return flat
