@@ -14,8 +14,15 @@ import strawberry
 from sqlalchemy import Connection, Table, select
 from strawberry.scalars import JSON
 
+from trainingdb.versioning.datasets import get_dataset
 from trainingdb.versioning.errors import InvalidInputError, NotFoundError
+from trainingdb.versioning.jobs import submit
 from trainingdb.versioning.models import Dataset, Job
+from trainingdb.versioning.models import JobKind as ModelJobKind
+from trainingdb.versioning.versions import resolve
+
+from .filters.fields import INSTANCES
+from .filters.query_language import parse_query
 
 MAX_JOBS = 1000
 JOBS: Table = Job.__table__  # type: ignore[assignment]
@@ -60,6 +67,19 @@ class BatchJob:
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+
+    @strawberry.field(
+        description="For a finished export: a signed link to the file, valid for an hour "
+        "(null otherwise, or when this server serves no blobs)."
+    )
+    def download(self, info: strawberry.Info) -> str | None:
+        result: dict[str, Any] = self.result if isinstance(self.result, dict) else {}
+        sha = result.get("sha256") if self.kind is JobKind.EXPORT else None
+        links = info.context.links
+        if sha is None or links is None:
+            return None
+        url: str = links.url(sha)
+        return url
 
     @classmethod
     def from_row(cls, row: Any, dataset: str) -> BatchJob:
@@ -111,3 +131,27 @@ def dataset_jobs(
     if status:
         statement = statement.where(JOBS.c.status.in_([s.value for s in status]))
     return [BatchJob.from_row(job, dataset) for job in conn.execute(statement)]
+
+
+EXPORT_FORMATS = ("coco", "yolo", "jsonl", "parquet")
+
+
+def submit_export(
+    conn: Connection, dataset: str, version: str | None, query: str | None, fmt: str, who: str
+) -> BatchJob:
+    """A queued export job of `dataset` (checked: the version resolves, the query parses)."""
+    if fmt not in EXPORT_FORMATS:
+        raise InvalidInputError(f"format: {fmt!r} is not one of {', '.join(EXPORT_FORMATS)}")
+    row = get_dataset(conn, dataset)
+    ref = version or row.default_branch
+    resolve(conn, row.id, ref)
+    if query:
+        parse_query(query, INSTANCES)
+    job = submit(
+        conn,
+        row.id,
+        ModelJobKind.EXPORT,
+        {"version": ref, "format": fmt, "query": query},
+        created_by=who,
+    )
+    return get_job(conn, str(job.id))

@@ -19,6 +19,7 @@ from trainingdb.versioning.errors import MergeConflictError
 from trainingdb.versioning.refs import load_branches
 
 from .context import Context, run_write
+from .jobs import BatchJob, submit_export
 from .types import Branch, Dataset
 from .versions import Commit, Tag
 
@@ -248,6 +249,25 @@ class VersionMutations:
             info,
             dataset,
             lambda c, ds: _merge(c, ds, source, target, strategy, message, author),
+        )
+
+    @strawberry.mutation(
+        description="Queue an export of the instances at `version` matching `query` (the text "
+        "language) as coco, yolo (zip), jsonl or parquet; follow it with `job(id)`, then fetch "
+        "`BatchJob.download`."
+    )
+    async def export_dataset(
+        self,
+        info: Info,
+        dataset: str,
+        format: str = "coco",
+        version: str | None = None,
+        query: str | None = None,
+        author: Annotated[str, strawberry.argument(description=AUTHOR)] = "",
+    ) -> BatchJob:
+        return await run_write(
+            info.context.engine,
+            lambda c: submit_export(c, dataset, version, query, format, author),
         )
 
     @strawberry.mutation(

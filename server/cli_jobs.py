@@ -18,13 +18,13 @@ from typing import Annotated, Any
 import typer
 from sqlalchemy import Engine
 
+from trainingdb.versioning import jobs as queue
 from trainingdb.versioning.datasets import get_dataset
+from trainingdb.versioning.jobs import JobRow
 from trainingdb.versioning.models import JobKind, JobStatus
 
 from .cli_common import BlobUrl, DatabaseUrl, DataDir, app, settings_of, user_errors
-from .jobs import queue
 from .jobs.kinds import HANDLERS
-from .jobs.queue import JobRow
 from .jobs.worker import Worker, default_name
 from .runtime import Runtime
 from .settings import Settings, SettingsError
@@ -225,3 +225,38 @@ def _follow(engine: Engine, job: JobRow) -> None:
         raise typer.Exit(1)
     result = " ".join(f"{k}={v}" for k, v in sorted((current.result or {}).items()))
     typer.echo(f"trainingdb: job {job.id} succeeded: {result}")
+
+
+@app.command("export")
+def export_command(
+    dataset: Annotated[str, typer.Argument(help="The dataset's name.")],
+    output: Annotated[Path, typer.Argument(help="The file to write (a folder for yolo).")],
+    format: Annotated[str, typer.Option(help="coco, yolo, jsonl or parquet.")] = "coco",
+    version: Annotated[
+        str | None, typer.Option(help="Branch, tag, commit or branch@seq [default: main].")
+    ] = None,
+    query: Annotated[
+        str | None, typer.Option(help="Only instances matching this filter (docs/QUERIES.md).")
+    ] = None,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+    blob_url: BlobUrl = None,
+) -> None:
+    """Export the instances of a version (those matching --query) to a file, streaming."""
+    from .exports import FORMATS, export
+
+    with user_errors():
+        if format not in FORMATS:
+            raise SettingsError(f"--format: {format!r} is not one of {', '.join(FORMATS)}")
+        settings = settings_of(data_dir, database_url, blob_url)
+        with Runtime.open(settings) as runtime:
+            if runtime.embedded:
+                runtime.migrate()
+            with runtime.engine.connect() as conn:
+                row = get_dataset(conn, dataset)
+                result = export(conn, row.id, version or row.default_branch, format, output, query)
+        typer.echo(
+            f"trainingdb: exported {result.instances} instances of {result.files} files "
+            f"({result.labels} labels) as {format} to {output}"
+            + (f"; {result.skipped} not expressible in {format}" if result.skipped else "")
+        )

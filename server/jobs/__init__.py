@@ -1,1 +1,2 @@
-"""Batch jobs: the queue in PostgreSQL, the worker that runs jobs, and the job kinds."""
+"""Batch jobs: the worker that runs them and the handler of each kind (the queue itself is
+versioning/jobs.py)."""

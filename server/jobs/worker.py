@@ -22,11 +22,10 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 
 from trainingdb.server.blobs import BlobStore
+from trainingdb.versioning import jobs as queue
 from trainingdb.versioning.errors import TrainingdbError
+from trainingdb.versioning.jobs import JobRow, LeaseLost
 from trainingdb.versioning.models import JobKind
-
-from . import queue
-from .queue import JobRow, LeaseLost
 
 log = logging.getLogger("trainingdb.worker")
 

@@ -13,10 +13,10 @@ from sqlalchemy import Engine, insert
 
 from trainingdb import versioning as v
 from trainingdb.server.blobs import LocalBlobStore
-from trainingdb.server.jobs import queue
 from trainingdb.server.jobs.kinds import HANDLERS
-from trainingdb.server.jobs.queue import JobRow
 from trainingdb.server.jobs.worker import Worker
+from trainingdb.versioning import jobs as queue
+from trainingdb.versioning.jobs import JobRow
 from trainingdb.versioning.models import Blob, JobKind, JobStatus
 
 _names = itertools.count()

@@ -17,11 +17,11 @@ from tests.graphql.execute import run
 from trainingdb import versioning as v
 from trainingdb.server.blobs import LocalBlobStore
 from trainingdb.server.demo.video import make_video
-from trainingdb.server.jobs import queue
 from trainingdb.server.jobs.kinds import HANDLERS
-from trainingdb.server.jobs.queue import JobRow, LeaseLost
 from trainingdb.server.jobs.worker import Worker
+from trainingdb.versioning import jobs as queue
 from trainingdb.versioning.datasets import get_dataset_by_id
+from trainingdb.versioning.jobs import JobRow, LeaseLost
 from trainingdb.versioning.models import Blob, JobKind, JobStatus
 
 _names = itertools.count()

@@ -1,4 +1,5 @@
-"""The job queue: submit, claim with a lease, renew it, report progress, finish or fail.
+"""jobs: the queue of batch jobs (models/jobs.py): submit, claim with a lease, renew it,
+report progress, finish or fail.
 
 Claiming is `SELECT ... FOR UPDATE SKIP LOCKED` on the oldest claimable job (queued, or running
 with a lease that has passed): any number of workers on any number of machines take distinct
@@ -16,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, func, insert, or_, select, text, update
 
-from trainingdb.versioning.models import Job, JobKind, JobStatus
+from .models import Job, JobKind, JobStatus
 
 MAX_ERRORS = 1000  # record errors kept per job; `failed` counts them all
 
