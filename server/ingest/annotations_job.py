@@ -27,7 +27,7 @@ from sqlalchemy import Connection, select
 
 from trainingdb import versioning as v
 from trainingdb.server.jobs.worker import JobContext, JobFailed
-from trainingdb.versioning.bulk import content_id, create_stream
+from trainingdb.versioning.bulk import create_stream, id_block
 from trainingdb.versioning.checks import check_content
 from trainingdb.versioning.errors import InvalidInputError
 from trainingdb.versioning.models import EntityType
@@ -61,7 +61,7 @@ class Validator:
     required: dict[str, list[str]]
     source: str
     model_run: str | None
-    input_id: str
+    id_base: int
     errors: list[dict[str, Any]] = field(default_factory=list)
     seen: int = 0
 
@@ -114,7 +114,7 @@ class Validator:
             raise InvalidInputError(
                 f"{record}: label {draft['label']!r} requires attribute(s) {', '.join(missing)}"
             )
-        row["entity_id"] = content_id(NAMESPACE, self.input_id, index)
+        row["entity_id"] = uuid.UUID(int=self.id_base + index)
         return row
 
     @staticmethod
@@ -200,9 +200,8 @@ def import_annotations(ctx: JobContext) -> dict[str, Any]:
     def write(conn: Connection) -> dict[str, Any]:
         files = _files(conn, ctx.job.dataset_id, branch)
         labels, required, created_labels = _labels(conn, ctx.job.dataset_id, branch, wanted)
-        validator = Validator(
-            files, labels, required, source, params.get("model_run"), digest.hexdigest()
-        )
+        base = id_block(NAMESPACE, digest.hexdigest())
+        validator = Validator(files, labels, required, source, params.get("model_run"), base)
         try:
             drafts = read_coco(path) if fmt == "coco" else read_jsonl(path)
             result = create_stream(
