@@ -26,7 +26,7 @@ from typing import Any, BinaryIO
 import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
-from sqlalchemy import Connection, Select, and_, select
+from sqlalchemy import Connection, Select, and_, select, text
 
 from trainingdb.graphql_schema.filters.compiler import Compiler
 from trainingdb.graphql_schema.filters.fields import INSTANCES
@@ -90,6 +90,10 @@ def _statement(version: Version, query: str | None) -> Select[Any]:
 def rows(conn: Connection, dataset_id: int, ref: str, query: str | None) -> Iterator[Any]:
     """The matching instances at `ref` with their file and label, streamed in batches."""
     version = resolve(conn, dataset_id, ref)
+    # Right after a bulk import the new rows have no statistics; the planner then joins a
+    # million instances to their files by nested loop (minutes). Hash joins, whatever it
+    # believes: this statement reads every matching row anyway.
+    conn.execute(text("SELECT set_config('enable_nestloop', 'off', true)"))
     result = conn.execution_options(stream_results=True, yield_per=BATCH).execute(
         _statement(version, query)
     )
@@ -242,40 +246,42 @@ _PARQUET = pa.schema(
 
 
 def write_parquet(stream: Iterator[Any], out: BinaryIO) -> ExportResult:
+    """Columns are gathered as lists per batch (row dicts cost three times as much)."""
     instances = 0
     files: set[uuid.UUID] = set()
     labels: set[str] = set()
+    names = _PARQUET.names
     with pq.ParquetWriter(out, _PARQUET) as writer:
-        batch: list[dict[str, Any]] = []
+        columns: list[list[Any]] = [[] for _ in names]
+        (ids, file, frame, label, kind, x, y, w, h, points, attrs, score, source, run, track) = (
+            columns
+        )
         for row in stream:
-            batch.append(
-                {
-                    "id": str(row.entity_id),
-                    "file": row.file_name,
-                    "frame_number": row.frame_number,
-                    "label": row.label_name,
-                    "kind": row.kind,
-                    "x": row.x,
-                    "y": row.y,
-                    "w": row.w,
-                    "h": row.h,
-                    "points": None if row.points is None else orjson.dumps(row.points).decode(),
-                    "attributes": orjson.dumps(row.attributes).decode(),
-                    "score": row.score,
-                    "source": row.source,
-                    "model_run": row.model_run,
-                    "track_id": row.track_id,
-                }
-            )
+            ids.append(str(row.entity_id))
+            file.append(row.file_name)
+            frame.append(row.frame_number)
+            label.append(row.label_name)
+            kind.append(row.kind)
+            x.append(row.x)
+            y.append(row.y)
+            w.append(row.w)
+            h.append(row.h)
+            points.append(None if row.points is None else orjson.dumps(row.points).decode())
+            attrs.append(orjson.dumps(row.attributes).decode())
+            score.append(row.score)
+            source.append(row.source)
+            run.append(row.model_run)
+            track.append(row.track_id)
             files.add(row.file_entity_id)
             labels.add(row.label_name)
-            if len(batch) == BATCH:
-                writer.write_table(pa.Table.from_pylist(batch, _PARQUET))
-                instances += len(batch)
-                batch = []
-        if batch or instances == 0:
-            writer.write_table(pa.Table.from_pylist(batch, _PARQUET))
-            instances += len(batch)
+            if len(ids) == BATCH:
+                writer.write_table(pa.Table.from_arrays(columns, schema=_PARQUET))
+                instances += len(ids)
+                for values in columns:
+                    values.clear()
+        if ids or instances == 0:
+            writer.write_table(pa.Table.from_arrays(columns, schema=_PARQUET))
+            instances += len(ids)
     return ExportResult("parquet", instances, len(files), len(labels))
 
 
