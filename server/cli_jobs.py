@@ -32,6 +32,11 @@ from .settings import Settings, SettingsError
 ingest = typer.Typer(help="Import media or annotations into a dataset, as a batch job.")
 app.add_typer(ingest, name="ingest")
 
+SkipInvalid = Annotated[bool, typer.Option(help="Import the valid records and report the others.")]
+RunHere = Annotated[
+    bool, typer.Option("--run", help="Run the job in this process instead of a worker.")
+]
+Wait = Annotated[bool, typer.Option(help="Follow the job until it ends.")]
 Lease = Annotated[
     float, typer.Option(min=1, help="Seconds a job stays claimed without a heartbeat.")
 ]
@@ -89,13 +94,9 @@ def ingest_media(
         Path | None,
         typer.Option(help="Name files by their path relative to this folder (default: base name)."),
     ] = None,
-    skip_invalid: Annotated[
-        bool, typer.Option(help="Import the readable files and report the others.")
-    ] = False,
-    run: Annotated[
-        bool, typer.Option("--run", help="Run the job in this process instead of a worker.")
-    ] = False,
-    wait: Annotated[bool, typer.Option(help="Follow the job until it ends.")] = True,
+    skip_invalid: SkipInvalid = False,
+    run: RunHere = False,
+    wait: Wait = True,
     data_dir: DataDir = None,
     database_url: DatabaseUrl = None,
     blob_url: BlobUrl = None,
@@ -129,13 +130,9 @@ def ingest_annotations(
     create_labels: Annotated[
         bool, typer.Option(help="Create the labels the branch lacks instead of refusing them.")
     ] = False,
-    skip_invalid: Annotated[
-        bool, typer.Option(help="Import the valid records and report the others.")
-    ] = False,
-    run: Annotated[
-        bool, typer.Option("--run", help="Run the job in this process instead of a worker.")
-    ] = False,
-    wait: Annotated[bool, typer.Option(help="Follow the job until it ends.")] = True,
+    skip_invalid: SkipInvalid = False,
+    run: RunHere = False,
+    wait: Wait = True,
     data_dir: DataDir = None,
     database_url: DatabaseUrl = None,
     blob_url: BlobUrl = None,
