@@ -1,6 +1,7 @@
 """Ingest and export figures: predictions imported by worker processes, read latency meanwhile.
 
-    python benchmarks/ingest_bench.py --instances N [--workers W] [--format jsonl|coco] [--json]
+    python benchmarks/ingest_bench.py --instances N [--workers W] [--format jsonl|coco]
+        [--repeat R] [--json]
 
 Starts an embedded PostgreSQL in a temporary folder unless TRAININGDB_DATABASE_URL is set, makes
 a dataset of N/20 images (640x480) and 20 labels, and writes N predictions (20 per image) as W
@@ -169,6 +170,7 @@ def main() -> None:
     parser.add_argument("--instances", type=int, default=100_000)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--format", choices=["jsonl", "coco"], default="jsonl")
+    parser.add_argument("--repeat", type=int, default=40, help="idle reads to take the median of")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     with (
@@ -199,7 +201,7 @@ def main() -> None:
                     time.sleep(0.1)
             for _ in range(5):
                 page_ms(client)
-            idle = statistics.median(page_ms(client) for _ in range(40))
+            idle = statistics.median(page_ms(client) for _ in range(max(args.repeat, 1)))
             workers = [
                 subprocess.Popen(
                     [TRAININGDB, "worker", "--poll", "0.05", *common],
