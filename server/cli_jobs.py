@@ -120,8 +120,10 @@ def ingest_media(
 @ingest.command("annotations")
 def ingest_annotations(
     dataset: Annotated[str, typer.Argument(help="The dataset's name.")],
-    path: Annotated[Path, typer.Argument(help="A JSONL (native) or COCO JSON file.")],
-    format: Annotated[str, typer.Option(help="jsonl or coco.")] = "jsonl",
+    path: Annotated[
+        Path, typer.Argument(help="A JSONL (native) or COCO JSON file, or a YOLO folder.")
+    ],
+    format: Annotated[str, typer.Option(help="jsonl, coco or yolo.")] = "jsonl",
     branch: Annotated[str, typer.Option(help="The branch to add the instances to.")] = "main",
     source: Annotated[str, typer.Option(help="human, or model for predictions.")] = "human",
     model_run: Annotated[
@@ -139,10 +141,10 @@ def ingest_annotations(
 ) -> None:
     """Import annotations or predictions: validate every record, apply all (or the valid)."""
     with user_errors():
-        if not path.is_file():
-            raise SettingsError(f"{path}: no such file")
-        if format not in ("jsonl", "coco"):
-            raise SettingsError(f"--format: {format!r} is not one of jsonl, coco")
+        if format not in ("jsonl", "coco", "yolo"):
+            raise SettingsError(f"--format: {format!r} is not one of jsonl, coco, yolo")
+        if not (path.is_dir() if format == "yolo" else path.is_file()):
+            raise SettingsError(f"{path}: no such {'folder' if format == 'yolo' else 'file'}")
         if source == "model" and not model_run:
             raise SettingsError("--model-run: predictions (--source model) name their model run")
         params: dict[str, Any] = {

@@ -1,6 +1,7 @@
 """The `import_annotations` job: labels or predictions from a file onto a branch, validated.
 
-Params: `branch`, `path` (the annotation file), `format` (`jsonl` or `coco`), optional
+Params: `branch`, `path` (the annotation file; for `yolo` a folder), `format` (`jsonl`,
+`coco` or `yolo`), optional
 `source` (`human` default, or `model` with `model_run`), `create_labels` (make labels the branch
 lacks instead of refusing them), `skip_invalid`.
 
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,13 +35,27 @@ from trainingdb.versioning.models import EntityType
 from trainingdb.versioning.tables import KINDS
 from trainingdb.versioning.visibility import visible
 
-from .formats import Draft, FormatError, coco_labels, jsonl_labels, read_coco, read_jsonl
+from .formats import (
+    Draft,
+    FormatError,
+    coco_labels,
+    jsonl_labels,
+    read_coco,
+    read_jsonl,
+    read_yolo,
+    yolo_labels,
+)
 
+READERS: dict[str, tuple[Callable[[Path], Iterator[Draft]], Callable[[Path], set[str]]]] = {
+    "jsonl": (read_jsonl, jsonl_labels),
+    "coco": (read_coco, coco_labels),
+    "yolo": (read_yolo, yolo_labels),
+}
 NAMESPACE = uuid.UUID("6f0b5d3e-7f43-4c4e-9d7e-4b1c2f9a5e10")
 SLACK = 0.5
 _DRAFT_KEYS = {
     "record", "file", "label", "kind", "bbox", "x", "y", "w", "h", "points", "frame",
-    "text_start", "text_end", "score", "attributes", "track_id",
+    "text_start", "text_end", "score", "attributes", "track_id", "stem", "ybox",
 }  # fmt: skip
 
 
@@ -63,6 +78,7 @@ class Validator:
     model_run: str | None
     id_base: int
     errors: list[dict[str, Any]] = field(default_factory=list)
+    stems: dict[str, list[str]] | None = None
     seen: int = 0
 
     def rows(self, drafts: Iterator[Draft], ctx: JobContext) -> Iterator[dict[str, Any]]:
@@ -81,9 +97,13 @@ class Validator:
         unknown = sorted(set(draft) - _DRAFT_KEYS)
         if unknown:
             raise InvalidInputError(f"{record}: unknown key(s) {', '.join(unknown)}")
+        if "stem" in draft:
+            draft["file"] = self._by_stem(draft["stem"], record)
         facts = self.files.get(draft["file"])
         if facts is None:
             raise InvalidInputError(f"{record}: no file named {draft['file']!r} on the branch")
+        if "ybox" in draft:
+            draft["bbox"] = _pixels(draft.pop("ybox"), facts, record)
         label = self.labels.get(str(draft.get("label")))
         if label is None:
             raise InvalidInputError(f"{record}: no label named {draft.get('label')!r}")
@@ -117,6 +137,19 @@ class Validator:
         row["entity_id"] = uuid.UUID(int=self.id_base + index)
         return row
 
+    def _by_stem(self, stem: str, record: str) -> str:
+        """The file a YOLO label file names by its path without extension."""
+        if self.stems is None:
+            self.stems = {}
+            for name in self.files:
+                key = str(Path(name).with_suffix("")).removeprefix("images/")
+                self.stems.setdefault(key, []).append(name)
+        found = self.stems.get(stem, [])
+        if len(found) != 1:
+            why = "no file" if not found else f"{len(found)} files ({', '.join(found)})"
+            raise InvalidInputError(f"{record}: {why} on the branch named {stem}.*")
+        return found[0]
+
     @staticmethod
     def _bounds(row: dict[str, Any], facts: FileFacts, record: str) -> None:
         frame = row["frame_number"]
@@ -131,6 +164,14 @@ class Validator:
                 f"{record}: box [{x}, {y}, {w}, {h}] is outside the "
                 f"{facts.width}x{facts.height} image"
             )
+
+
+def _pixels(ybox: list[float], facts: FileFacts, record: str) -> list[float]:
+    if not facts.width or not facts.height:
+        raise InvalidInputError(f"{record}: a YOLO box needs the file's width and height")
+    cx, cy, w, h = ybox
+    width, height = facts.width, facts.height
+    return [(cx - w / 2) * width, (cy - h / 2) * height, w * width, h * height]
 
 
 def _box(draft: Draft, record: str) -> tuple[Any, Any, Any, Any]:
@@ -180,19 +221,22 @@ def import_annotations(ctx: JobContext) -> dict[str, Any]:
     branch = str(params.get("branch") or "main")
     path = Path(params["path"])
     fmt = params.get("format", "jsonl")
-    if fmt not in ("jsonl", "coco"):
-        raise JobFailed(f"format {fmt!r} is not one of jsonl, coco")
-    if not path.is_file():
-        raise JobFailed(f"{path}: no such file")
+    if fmt not in READERS:
+        raise JobFailed(f"format {fmt!r} is not one of {', '.join(READERS)}")
+    if not (path.is_dir() if fmt == "yolo" else path.is_file()):
+        raise JobFailed(f"{path}: no such {'folder' if fmt == 'yolo' else 'file'}")
     source = params.get("source", "human")
     digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        while chunk := stream.read(1 << 20):
-            digest.update(chunk)
+    for part in sorted(path.rglob("*")) if path.is_dir() else [path]:
+        if part.is_file():
+            digest.update(part.relative_to(path).as_posix().encode() if part != path else b"")
+            with part.open("rb") as stream:
+                while chunk := stream.read(1 << 20):
+                    digest.update(chunk)
     wanted: set[str] = set()
     if params.get("create_labels"):
         try:
-            wanted = coco_labels(path) if fmt == "coco" else jsonl_labels(path)
+            wanted = READERS[fmt][1](path)
         except FormatError as error:
             raise JobFailed(str(error)) from None
     skip = bool(params.get("skip_invalid"))
@@ -203,7 +247,7 @@ def import_annotations(ctx: JobContext) -> dict[str, Any]:
         base = id_block(NAMESPACE, digest.hexdigest())
         validator = Validator(files, labels, required, source, params.get("model_run"), base)
         try:
-            drafts = read_coco(path) if fmt == "coco" else read_jsonl(path)
+            drafts = READERS[fmt][0](path)
             result = create_stream(
                 conn, ctx.job.dataset_id, branch, "instance", validator.rows(drafts, ctx)
             )

@@ -269,3 +269,40 @@ def test_the_export_command(
     assert done.returncode == 0, done.stderr
     assert "exported 3 instances of 2 files (2 labels) as coco" in done.stdout
     assert boxes(orjson.loads(out.read_bytes())) == boxes(COCO_IN)
+
+
+def test_yolo_exports_import_again(
+    engine: Engine, dataset: tuple[int, str], worker: Worker, tmp_path: Path
+) -> None:
+    ds, _ = dataset
+    folder = tmp_path / "yolo"
+    with engine.connect() as conn:
+        export(conn, ds, "main@1", "yolo", folder)
+    (folder / "labels" / "b.txt").write_text("0 0.5 0.5 0.5 0.5 0.75\n7 0 0 1 1\n")
+    with engine.begin() as conn:
+        v.create_branch(conn, ds, "yolo", "main@1")
+        v.delete(conn, ds, "yolo", "instance", list(v.read(conn, ds, "yolo", "instance")))
+        job = queue.submit(
+            conn,
+            ds,
+            JobKind.IMPORT_ANNOTATIONS,
+            {"path": str(folder), "format": "yolo", "branch": "yolo", "skip_invalid": True},
+        )
+    worker.run_once()
+    with engine.connect() as conn:
+        done = queue.get(conn, job.id)
+        assert done is not None
+        assert done.result == {"created": 2, "existing": 0, "failed": 1, "labels_created": 0}
+        assert done.errors[0]["record"] == "labels/b.txt:2"
+        assert (
+            "with class in 0..0" in done.errors[0]["message"]
+        )  # only car: the polygon was not exported
+        rows = sorted(
+            (r["x"], r["y"], r["w"], r["h"], r["score"])
+            for r in v.read(conn, ds, "yolo", "instance").values()
+        )
+    assert [tuple(round(c, 3) for c in r[:4]) for r in rows] == [
+        (1.0, 2.0, 30.0, 20.0),
+        (8.0, 4.0, 16.0, 8.0),
+    ]
+    assert [r[4] for r in rows] == [None, 0.75]
