@@ -7,7 +7,6 @@ by workers; clients poll `job(id)` or a dataset's `jobs` to follow them.
 from __future__ import annotations
 
 from datetime import datetime
-from enum import Enum
 from typing import Any
 
 import strawberry
@@ -18,7 +17,7 @@ from trainingdb.versioning.datasets import get_dataset
 from trainingdb.versioning.errors import InvalidInputError, NotFoundError
 from trainingdb.versioning.jobs import submit
 from trainingdb.versioning.models import Dataset, Job
-from trainingdb.versioning.models import JobKind as ModelJobKind
+from trainingdb.versioning.models.vocabulary import JobKind, JobStatus
 from trainingdb.versioning.versions import resolve
 
 from .filters.fields import INSTANCES
@@ -28,19 +27,9 @@ MAX_JOBS = 1000
 JOBS: Table = Job.__table__  # type: ignore[assignment]
 
 
-@strawberry.enum(description="Where a job is: waiting, being run by a worker, or ended.")
-class JobStatus(Enum):
-    QUEUED = "queued"
-    RUNNING = "running"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-
-
-@strawberry.enum(description="What a job does.")
-class JobKind(Enum):
-    IMPORT_MEDIA = "import_media"
-    IMPORT_ANNOTATIONS = "import_annotations"
-    EXPORT = "export"
+# The core's own enums, registered as GraphQL enums (values by member name: QUEUED ...).
+strawberry.enum(JobStatus, description="Where a job is: waiting, being run by a worker, or ended.")
+strawberry.enum(JobKind, description="What a job does.")
 
 
 @strawberry.type(description="One input record a job could not use, and why.")
@@ -150,7 +139,7 @@ def submit_export(
     job = submit(
         conn,
         row.id,
-        ModelJobKind.EXPORT,
+        JobKind.EXPORT,
         {"version": ref, "format": fmt, "query": query},
         created_by=who,
     )

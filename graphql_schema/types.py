@@ -12,6 +12,7 @@ from typing import Annotated, Any
 import strawberry
 
 from trainingdb.versioning.datasets import DatasetRow
+from trainingdb.versioning.models.vocabulary import JobStatus
 from trainingdb.versioning.refs import BranchRow
 
 from . import versions
@@ -29,7 +30,7 @@ from .entities import (
 )
 from .filters.fields import FILES, INSTANCES, LABELS
 from .filters.inputs import FileWhere, FrameWhere, InstanceWhere, LabelWhere, entity_id
-from .jobs import BatchJob, JobStatus, dataset_jobs
+from .jobs import BatchJob, dataset_jobs
 from .listing import entity_connection, frame_connection, raw_args
 
 Info = strawberry.Info[Context, None]
