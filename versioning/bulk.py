@@ -97,24 +97,11 @@ def _formatter(column_type: Any) -> Any:
 
 
 def _copy(
-    conn: Connection,
-    name: str,
-    columns: Sequence[str],
-    types: Sequence[Any],
-    rows: Any,
-    constants: Mapping[str, Any] | None = None,
+    conn: Connection, name: str, columns: Sequence[str], types: Sequence[Any], rows: Any
 ) -> int:
     """COPY `rows` into table `name` as text lines, written in blocks: psycopg's per-row
-    `write_row` was a third of an import's Python time. `constants` are columns with one value
-    for every row, printed once."""
-    fixed = dict(constants or {})
-    prefix = "".join(_text(value) + "\t" for value in fixed.values())
-    formats = [
-        (column, _formatter(kind))
-        for column, kind in zip(columns, types, strict=True)
-        if column not in fixed
-    ]
-    columns = [*fixed, *(column for column, _ in formats)]
+    `write_row` was a third of an import's Python time."""
+    formats = [(column, _formatter(kind)) for column, kind in zip(columns, types, strict=True)]
     driver = conn.connection.driver_connection
     assert isinstance(driver, psycopg.Connection)
     statement = psql.SQL("COPY {} ({}) FROM STDIN").format(
@@ -124,7 +111,7 @@ def _copy(
     block: list[str] = []
     with driver.cursor() as cursor, cursor.copy(statement) as copy:
         for row in rows:
-            block.append(prefix + "\t".join([fmt(row[column]) for column, fmt in formats]))
+            block.append("\t".join([fmt(row[column]) for column, fmt in formats]))
             count += 1
             if len(block) == 2000:
                 copy.write("\n".join(block) + "\n")
@@ -228,50 +215,6 @@ def _apply(
     )
     inserted = conn.execute(select(func.count()).select_from(inserting)).scalar_one()
     return BulkResult(created=inserted, existing=staged - inserted)
-
-
-@atomic
-def copy_block(
-    conn: Connection,
-    dataset_id: int,
-    branch: str,
-    kind: str,
-    rows: Iterable[Mapping[str, Any]],
-    block: int,
-) -> BulkResult:
-    """copy_block: like `create_stream`, for rows whose ids all lie in one `id_block` and whose
-    references the caller checked after locking the branch (`refs.lock_for_write`, which this
-    takes too): COPYed straight into the table, so PostgreSQL writes while the caller is still
-    making rows; ids already visible are skipped. O(rows)."""
-    spec = kind_of(kind)
-    locked = lock_for_write(conn, dataset_id, branch)
-    version = working_version(load_branches(conn, dataset_id), locked)
-    table = spec.table
-    lo, hi = uuid.UUID(int=block), uuid.UUID(int=block + (1 << 64) - 1)
-    existing = set(
-        conn.scalars(
-            select(table.c.entity_id).where(
-                visible(table, version), table.c.entity_id.between(lo, hi)
-            )
-        )
-    )
-    fixed = {"dataset_id": dataset_id, "branch_id": locked.id, "seq_from": version.seq}
-    skipped = 0
-
-    def fresh() -> Iterable[Mapping[str, Any]]:
-        nonlocal skipped
-        for row in rows:
-            if not lo <= row["entity_id"] <= hi:
-                raise InvalidInputError(f"{spec.type} {row['entity_id']} is outside the id block")
-            if row["entity_id"] in existing:
-                skipped += 1
-                continue
-            yield row
-
-    columns = ["dataset_id", "branch_id", "seq_from", "entity_id", *spec.content]
-    types = [table.c[c].type for c in columns]
-    created = _copy(conn, table.name, columns, types, fresh(), constants=fixed)
-    return BulkResult(created=created, existing=skipped)
 
 
 def content_id(namespace: uuid.UUID, *parts: object) -> uuid.UUID:

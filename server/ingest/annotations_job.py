@@ -9,9 +9,8 @@ Every draft (formats.py) is checked before anything is written: its file is on t
 label exists (or is created), its box lies inside the image (half a pixel of slack, for rounded
 coordinates), its frame is one the video has, its score is in [0, 1], its label's required
 attributes are present, and the content checks of versioning/checks.py hold. Valid rows stream
-into `versioning.bulk.copy_block` (one COPY straight into the table, under the branch lock taken
-before the branch's files and labels were read) in the same transaction that marks the job
-succeeded: either the whole file applies, or, with errors and no
+into `versioning.bulk.create_stream` (COPY to a staging table, one set-based apply) in the same
+transaction that marks the job succeeded: either the whole file applies, or, with errors and no
 `skip_invalid`, nothing does. Entity ids derive from the input file's hash and the record's
 position, so importing the same file again creates nothing.
 """
@@ -29,11 +28,10 @@ from sqlalchemy import Connection, select
 
 from trainingdb import versioning as v
 from trainingdb.server.jobs.worker import JobContext, JobFailed
-from trainingdb.versioning.bulk import copy_block, id_block
+from trainingdb.versioning.bulk import create_stream, id_block
 from trainingdb.versioning.checks import check_content
 from trainingdb.versioning.errors import InvalidInputError
 from trainingdb.versioning.models import EntityType
-from trainingdb.versioning.refs import lock_for_write
 from trainingdb.versioning.tables import KINDS
 from trainingdb.versioning.visibility import visible
 
@@ -90,8 +88,7 @@ class Validator:
                 yield self.row(draft, i)
             except InvalidInputError as error:
                 self.errors.append({"record": draft["record"], "message": error.message})
-            if i % 1000 == 0:  # the context writes at most twice a second anyway
-                ctx.progress(done=self.seen, failed=len(self.errors), errors=self.errors)
+            ctx.progress(done=self.seen, failed=len(self.errors), errors=self.errors)
 
     def row(self, draft: Draft, index: int) -> dict[str, Any]:
         record = draft["record"]
@@ -245,17 +242,14 @@ def import_annotations(ctx: JobContext) -> dict[str, Any]:
     skip = bool(params.get("skip_invalid"))
 
     def write(conn: Connection) -> dict[str, Any]:
-        # Locked before the branch's files and labels are read, so none of them can change
-        # before the rows that name them are written.
-        lock_for_write(conn, ctx.job.dataset_id, branch)
         files = _files(conn, ctx.job.dataset_id, branch)
         labels, required, created_labels = _labels(conn, ctx.job.dataset_id, branch, wanted)
         base = id_block(NAMESPACE, digest.hexdigest())
         validator = Validator(files, labels, required, source, params.get("model_run"), base)
         try:
             drafts = READERS[fmt][0](path)
-            result = copy_block(
-                conn, ctx.job.dataset_id, branch, "instance", validator.rows(drafts, ctx), base
+            result = create_stream(
+                conn, ctx.job.dataset_id, branch, "instance", validator.rows(drafts, ctx)
             )
         except FormatError as error:
             raise JobFailed(str(error)) from None
