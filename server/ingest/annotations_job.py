@@ -88,7 +88,8 @@ class Validator:
                 yield self.row(draft, i)
             except InvalidInputError as error:
                 self.errors.append({"record": draft["record"], "message": error.message})
-            ctx.progress(done=self.seen, failed=len(self.errors), errors=self.errors)
+            if i % 1000 == 0:  # the context writes at most twice a second anyway
+                ctx.progress(done=self.seen, failed=len(self.errors), errors=self.errors)
 
     def row(self, draft: Draft, index: int) -> dict[str, Any]:
         record = draft["record"]
