@@ -21,17 +21,15 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-import psycopg
 from psycopg import sql as psql
 from sqlalchemy import Connection, exists, func, literal, select, text
 from sqlalchemy import column as sql_column
 from sqlalchemy import table as sql_table
-from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.types import Float, Integer, Uuid
 
 from .atomic import atomic
 from .errors import InvalidInputError
 from .refs import load_branches, lock_for_write
+from .sql import copy_text, driver
 from .tables import KINDS, Kind, kind_of
 from .versions import Version, working_version
 from .visibility import visible
@@ -52,79 +50,12 @@ def _stage(conn: Connection, name: str, source: str, columns: Sequence[str]) -> 
         psql.SQL(", ").join(psql.Identifier(c) for c in ["entity_id", *columns]),
         psql.Identifier(source),
     )
-    driver = conn.connection.driver_connection
-    assert isinstance(driver, psycopg.Connection)
-    with driver.cursor() as cursor:
+    with driver(conn).cursor() as cursor:
         cursor.execute(statement)
 
 
-_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-
-
-def _text(value: Any) -> str:
-    """`value` in COPY's text format (NULL is \\N; JSON values are passed as JSON text)."""
-    if value is None:
-        return "\\N"
-    if isinstance(value, str):
-        return value.translate(_ESCAPES)
-    if isinstance(value, bool):
-        return "t" if value else "f"
-    if isinstance(value, int | float | uuid.UUID):
-        return str(value)
-    return orjson.dumps(value).decode().translate(_ESCAPES)
-
-
-def _formatter(column_type: Any) -> Any:
-    """A fast `_text` for one column's type (the common types; anything else: `_text`)."""
-    if isinstance(column_type, JSONB):
-        return lambda v: "\\N" if v is None else orjson.dumps(v).decode().translate(_ESCAPES)
-    if isinstance(column_type, Uuid):
-        # Files and labels repeat across rows: their text is made once.
-        seen: dict[Any, str] = {}
-
-        def uuid_text(v: Any) -> str:
-            found = seen.get(v)
-            if found is None:
-                found = "\\N" if v is None else str(v)
-                if len(seen) < 100_000:
-                    seen[v] = found
-            return found
-
-        return uuid_text
-    if isinstance(column_type, Float | Integer):
-        return lambda v: "\\N" if v is None else str(v)
-    return _text
-
-
-def _copy(
-    conn: Connection, name: str, columns: Sequence[str], types: Sequence[Any], rows: Any
-) -> int:
-    """COPY `rows` into table `name` as text lines, written in blocks: psycopg's per-row
-    `write_row` was a third of an import's Python time."""
-    formats = [(column, _formatter(kind)) for column, kind in zip(columns, types, strict=True)]
-    driver = conn.connection.driver_connection
-    assert isinstance(driver, psycopg.Connection)
-    statement = psql.SQL("COPY {} ({}) FROM STDIN").format(
-        psql.Identifier(name), psql.SQL(", ").join(psql.Identifier(c) for c in columns)
-    )
-    count = 0
-    block: list[str] = []
-    with driver.cursor() as cursor, cursor.copy(statement) as copy:
-        for row in rows:
-            block.append("\t".join([fmt(row[column]) for column, fmt in formats]))
-            count += 1
-            if len(block) == 2000:
-                copy.write("\n".join(block) + "\n")
-                block = []
-        if block:
-            copy.write("\n".join(block) + "\n")
-    return count
-
-
 def _analyze(conn: Connection, name: str) -> None:
-    driver = conn.connection.driver_connection
-    assert isinstance(driver, psycopg.Connection)
-    with driver.cursor() as cursor:
+    with driver(conn).cursor() as cursor:
         cursor.execute(psql.SQL("ANALYZE {}").format(psql.Identifier(name)))
 
 
@@ -146,7 +77,7 @@ def create_stream(
     stage = f"stage_{spec.type.value}_{uuid.uuid4().hex[:12]}"
     columns = ["entity_id", *spec.content]
     _stage(conn, stage, table.name, spec.content)
-    staged = _copy(conn, stage, columns, [table.c[c].type for c in columns], rows)
+    staged = copy_text(conn, stage, columns, [table.c[c].type for c in columns], rows)
     # Autovacuum never sees temporary tables: without statistics the planner guesses the stage
     # is tiny and probes it row by row in the anti-joins below.
     _analyze(conn, stage)
