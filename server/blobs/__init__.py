@@ -1,6 +1,6 @@
 """Blob stores: content-addressed media bytes in a local folder or an S3 bucket."""
 
-from .base import CHUNK_SIZE, BlobNotFoundError, BlobStore, StoredBlob, check_sha256
+from .base import CHUNK_SIZE, BlobNotFoundError, BlobStore, StoredBlob, check_sha256, file_chunks
 from .local import LocalBlobStore
 from .s3 import S3BlobStore
 from .urls import (
@@ -20,6 +20,7 @@ __all__ = [
     "S3BlobStore",
     "StoredBlob",
     "check_sha256",
+    "file_chunks",
     "open_blob_store",
     "open_checked_blob_store",
     "parse_blob_url",

@@ -7,7 +7,7 @@ and a database row can point at bytes that can never change under it.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol
@@ -30,6 +30,13 @@ def check_sha256(sha256: str) -> str:
     if not _SHA256.fullmatch(sha256):
         raise ValueError(f"not a sha256 (64 lowercase hex digits): {sha256!r}")
     return sha256
+
+
+def file_chunks(path: Path) -> Iterator[bytes]:
+    """A file's bytes, CHUNK_SIZE at a time."""
+    with path.open("rb") as stream:
+        while chunk := stream.read(CHUNK_SIZE):
+            yield chunk
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,19 +10,13 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 from typing import BinaryIO
 
-from .base import CHUNK_SIZE, BlobNotFoundError, StoredBlob, check_sha256
+from .base import BlobNotFoundError, StoredBlob, check_sha256, file_chunks
 
 TEMP_PREFIX = ".incoming-"
-
-
-def _file_chunks(path: Path) -> Iterator[bytes]:
-    with path.open("rb") as stream:
-        while chunk := stream.read(CHUNK_SIZE):
-            yield chunk
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -89,7 +83,7 @@ class LocalBlobStore:
 
     def put_file(self, path: Path) -> StoredBlob:
         """Store a file's bytes, streaming."""
-        return self.put_stream(_file_chunks(path))
+        return self.put_stream(file_chunks(path))
 
     def put_bytes(self, data: bytes) -> StoredBlob:
         """Store `data`."""

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, cast
 from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import BotoCoreError, ClientError
 
-from .base import CHUNK_SIZE, BlobNotFoundError, StoredBlob, check_sha256
+from .base import CHUNK_SIZE, BlobNotFoundError, StoredBlob, check_sha256, file_chunks
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -66,10 +66,9 @@ def _missing(error: ClientError) -> bool:
 
 def _file_sha256(path: Path) -> tuple[str, int]:
     digest, size = hashlib.sha256(), 0
-    with path.open("rb") as stream:
-        while chunk := stream.read(CHUNK_SIZE):
-            digest.update(chunk)
-            size += len(chunk)
+    for chunk in file_chunks(path):
+        digest.update(chunk)
+        size += len(chunk)
     return digest.hexdigest(), size
 
 

@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from trainingdb import versioning as v
+from trainingdb.server.blobs import file_chunks
 from trainingdb.server.jobs.worker import JobContext, JobFailed
 from trainingdb.versioning.bulk import create_stream, id_block
 from trainingdb.versioning.checks import check_content
@@ -230,10 +231,10 @@ def import_annotations(ctx: JobContext) -> dict[str, Any]:
     digest = hashlib.sha256()
     for part in sorted(path.rglob("*")) if path.is_dir() else [path]:
         if part.is_file():
+            # A folder's files are hashed with their names: renaming one is another input.
             digest.update(part.relative_to(path).as_posix().encode() if part != path else b"")
-            with part.open("rb") as stream:
-                while chunk := stream.read(1 << 20):
-                    digest.update(chunk)
+            for chunk in file_chunks(part):
+                digest.update(chunk)
     wanted: set[str] = set()
     if params.get("create_labels"):
         try:
