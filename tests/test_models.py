@@ -97,13 +97,51 @@ def rejects(conn: Connection, statement: Callable[[], Any], constraint: str) -> 
         ({"attributes": [1, 2]}, "ck_instance_attributes_object"),
         ({"seq_from": 0}, "ck_instance_seq_from_positive"),
         ({"seq_to": 1}, "ck_instance_seq_range"),
-        ({"branch_id": 999_999}, "fk_instance_dataset_id_branch_id_branch"),
+        ({"branch_id": 999_999}, "fk_instance_branch"),
     ],
 )
 def test_instance_constraints(
     conn: Connection, world: dict[str, Any], overrides: dict[str, Any], constraint: str
 ) -> None:
     rejects(conn, lambda: insert(Instance).values(**box(world, **overrides)), constraint)
+
+
+def test_instance_rows_keep_their_branch(conn: Connection, world: dict[str, Any]) -> None:
+    """Migration 0006's triggers hold what the foreign keys held, a statement at a time."""
+    other = conn.scalar(insert(Dataset).values(name="other").returning(Dataset.id))
+    rejects(
+        conn, lambda: insert(Instance).values(**box(world, dataset_id=other)), "fk_instance_branch"
+    )
+    many = [box(world) for _ in range(3)] + [box(world, branch_id=world["branch"] + 1)]
+    rejects(conn, lambda: insert(Instance).values(many), "fk_instance_branch")
+    row = box(world)
+    conn.execute(insert(Instance).values(**row))
+    twin = conn.scalar(
+        insert(Branch).values(dataset_id=world["dataset"], name="twin").returning(Branch.id)
+    )
+    moved = text("UPDATE instance SET branch_id = :b WHERE entity_id = :e")
+    rejects(conn, lambda: moved.bindparams(b=twin, e=row["entity_id"]), "fk_instance_branch")
+    on_twin = box(world, branch_id=twin)
+    conn.execute(insert(Instance).values(**on_twin))
+    deleted = text("DELETE FROM branch WHERE id = :b").bindparams(b=twin)
+    rejects(conn, lambda: deleted, "fk_instance_branch")
+    conn.execute(text("DELETE FROM instance WHERE entity_id = :e"), {"e": on_twin["entity_id"]})
+    conn.execute(deleted)
+
+
+def test_deleting_a_dataset_deletes_its_instances(conn: Connection, world: dict[str, Any]) -> None:
+    conn.execute(insert(Instance).values([box(world) for _ in range(3)]))
+    other = conn.scalar(insert(Dataset).values(name="other").returning(Dataset.id))
+    kept = conn.scalar(insert(Branch).values(dataset_id=other, name="main").returning(Branch.id))
+    conn.execute(insert(Blob).values(dataset_id=other, sha256=SHA, size=1, mime="x", storage_key="k"))
+    conn.execute(
+        insert(Instance).values(
+            box(world, dataset_id=other, branch_id=kept, file_entity_id=uuid.uuid4())
+        )
+    )
+    conn.execute(text("DELETE FROM dataset WHERE id = :d"), {"d": world["dataset"]})
+    left = conn.execute(text("SELECT dataset_id, count(*) FROM instance GROUP BY 1")).all()
+    assert left == [(other, 1)]
 
 
 def test_valid_instances_are_accepted(conn: Connection, world: dict[str, Any]) -> None:
