@@ -54,15 +54,15 @@ READERS: dict[str, tuple[Callable[[Path], Iterator[Draft]], Callable[[Path], set
 }
 NAMESPACE = uuid.UUID("6f0b5d3e-7f43-4c4e-9d7e-4b1c2f9a5e10")
 SLACK = 0.5
-_DRAFT_KEYS = {
+_DRAFT_KEYS = frozenset({
     "record", "file", "label", "kind", "bbox", "x", "y", "w", "h", "points", "frame",
     "text_start", "text_end", "score", "attributes", "track_id", "stem", "ybox",
-}  # fmt: skip
+})  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
 class FileFacts:
-    id: uuid.UUID
+    id: str  # the entity id as text: rows go to COPY as text, and str(UUID) is slow
     width: int | None
     height: int | None
     frame_count: int | None
@@ -82,6 +82,9 @@ class Validator:
     stems: dict[str, list[str]] | None = None
     seen: int = 0
 
+    def __post_init__(self) -> None:
+        self._label_ids = {name: str(label) for name, label in self.labels.items()}
+
     def rows(self, drafts: Iterator[Draft], ctx: JobContext) -> Iterator[dict[str, Any]]:
         for i, draft in enumerate(drafts):
             self.seen = i + 1
@@ -96,8 +99,8 @@ class Validator:
         record = draft["record"]
         if "error" in draft:
             raise InvalidInputError(f"{record}: {draft['error']}")
-        unknown = sorted(set(draft) - _DRAFT_KEYS)
-        if unknown:
+        if not _DRAFT_KEYS.issuperset(draft):
+            unknown = sorted(set(draft) - _DRAFT_KEYS)
             raise InvalidInputError(f"{record}: unknown key(s) {', '.join(unknown)}")
         if "stem" in draft:
             draft["file"] = self._by_stem(draft["stem"], record)
@@ -106,7 +109,7 @@ class Validator:
             raise InvalidInputError(f"{record}: no file named {draft['file']!r} on the branch")
         if "ybox" in draft:
             draft["bbox"] = _pixels(draft.pop("ybox"), facts, record)
-        label = self.labels.get(str(draft.get("label")))
+        label = self._label_ids.get(str(draft.get("label")))
         if label is None:
             raise InvalidInputError(f"{record}: no label named {draft.get('label')!r}")
         x, y, w, h = _box(draft, record)
@@ -136,7 +139,7 @@ class Validator:
             raise InvalidInputError(
                 f"{record}: label {draft['label']!r} requires attribute(s) {', '.join(missing)}"
             )
-        row["entity_id"] = uuid.UUID(int=self.id_base + index)
+        row["entity_id"] = f"{self.id_base + index:032x}"  # a UUID's text (copy_format)
         return row
 
     def _by_stem(self, stem: str, record: str) -> str:
@@ -193,7 +196,7 @@ def _files(conn: Connection, dataset_id: int, branch: str) -> dict[str, FileFact
             table.c.name, table.c.entity_id, table.c.width, table.c.height, table.c.frame_count
         ).where(visible(table, version))
     )
-    return {name: FileFacts(eid, w, h, n) for name, eid, w, h, n in rows}
+    return {name: FileFacts(str(eid), w, h, n) for name, eid, w, h, n in rows}
 
 
 def _labels(
