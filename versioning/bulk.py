@@ -127,6 +127,14 @@ def _apply(
                 f"which does not exist on {branch!r}"
             )
     present = table.alias("present")
+    # PostgreSQL has no min(uuid); a top-1 sort each way is as cheap.
+    ids = select(s.c.entity_id).limit(1)
+    low, high = conn.execute(
+        select(
+            ids.order_by(s.c.entity_id).scalar_subquery(),
+            ids.order_by(s.c.entity_id.desc()).scalar_subquery(),
+        )
+    ).one()
     inserting = (
         table.insert()
         .from_select(
@@ -138,7 +146,14 @@ def _apply(
                 literal(version.seq),
                 *(s.c[c] for c in spec.content),
             ).where(
-                ~exists().where(visible(present, version), present.c.entity_id == s.c.entity_id)
+                ~exists().where(
+                    visible(present, version),
+                    present.c.entity_id == s.c.entity_id,
+                    # Bounds the scan of the branch to the staged ids' range: an import's ids
+                    # form one block (id_block), so a new import reads none of the rows already
+                    # there, instead of all of them (0.55 s per import at 800k, growing).
+                    present.c.entity_id.between(low, high),
+                )
             ),
         )
         .returning(table.c.row_id)

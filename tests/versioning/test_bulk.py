@@ -31,6 +31,14 @@ def test_rows_become_working_state_and_existing_ones_are_skipped(conn: Connectio
     assert (again.created, again.existing) == (1, 5)
     v.commit(conn, w.dataset, "main", "bulk")
     assert len(v.read(conn, w.dataset, "main@1", "instance")) == 6
+    # Inherited entities exist on a child branch too, whichever block of ids a stream spans.
+    v.create_branch(conn, w.dataset, "child", "main")
+    mixed = [
+        *rows,
+        full(w, entity_id=uuid.UUID(int=0)),
+        full(w, entity_id=uuid.UUID(int=-1 % 2**128)),
+    ]
+    assert create_stream(conn, w.dataset, "child", "instance", iter(mixed)) == BulkResult(2, 5)
 
 
 @pytest.mark.parametrize(
