@@ -3,7 +3,7 @@
 For imports of hundreds of thousands of entities. Memory stays flat in the stream's length:
 rows go to a temporary table as they come (one COPY), and everything after is SQL:
 
-1. the branch is locked for writing (as every write is);
+1. the branch is locked for writing (as every write is), once the rows are staged;
 2. references are checked set-based: every row's file and label must be visible on the branch;
 3. rows whose entity already exists on the branch are skipped (so a re-run whose ids derive
    from the input's content changes nothing), the others inserted as revisions of the working
@@ -28,7 +28,7 @@ from sqlalchemy import table as sql_table
 
 from .atomic import atomic
 from .errors import InvalidInputError
-from .refs import load_branches, lock_for_write
+from .refs import check_writable, load_branches, lock_for_write
 from .sql import copy_text, driver
 from .tables import KINDS, Kind, kind_of
 from .versions import Version, working_version
@@ -70,8 +70,7 @@ def create_stream(
     """create_stream: new entities from `rows` (each with `entity_id` and every content field),
     skipping those that exist already; O(rows) in SQL, flat memory in Python."""
     spec = kind_of(kind)
-    locked = lock_for_write(conn, dataset_id, branch)
-    version = working_version(load_branches(conn, dataset_id), locked)
+    check_writable(conn, dataset_id, branch)
     table = spec.table
     # Unique per call: a temporary table lives until the transaction ends.
     stage = f"stage_{spec.type.value}_{uuid.uuid4().hex[:12]}"
@@ -82,6 +81,11 @@ def create_stream(
     # is tiny and probes it row by row in the anti-joins below.
     _analyze(conn, stage)
     s = sql_table(stage, *(sql_column(c) for c in columns))
+    # The branch is locked only now: staging (reading and checking the input, which is most of
+    # an import's Python time) needs no lock, so imports into one branch overlap it and
+    # serialize only on what follows.
+    locked = lock_for_write(conn, dataset_id, branch)
+    version = working_version(load_branches(conn, dataset_id), locked)
 
     # Tables just filled (this dataset's files, labels and instances) have no statistics yet;
     # the planner then thinks them one row long and joins the whole stage against them by

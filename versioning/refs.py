@@ -77,23 +77,35 @@ def check_ref_name_free(conn: Connection, dataset_id: int, name: str) -> None:
         raise ConflictError(f"tag {name!r} already exists (branches and tags share names)")
 
 
-def lock_branch(conn: Connection, dataset_id: int, name: str) -> BranchRow:
-    """The live branch `name`, row-locked until the transaction ends; NOT_FOUND if none."""
-    row = conn.execute(
-        select(*BRANCH_COLUMNS)
-        .where(Branch.dataset_id == dataset_id, Branch.name == name, Branch.deleted_at.is_(None))
-        .with_for_update()
-    ).one_or_none()
+def _live_branch(conn: Connection, dataset_id: int, name: str, *, lock: bool) -> BranchRow:
+    statement = select(*BRANCH_COLUMNS).where(
+        Branch.dataset_id == dataset_id, Branch.name == name, Branch.deleted_at.is_(None)
+    )
+    row = conn.execute(statement.with_for_update() if lock else statement).one_or_none()
     if row is None:
         raise NotFoundError(f"branch {name!r} does not exist")
     return BranchRow(*row)
 
 
-def lock_for_write(conn: Connection, dataset_id: int, name: str) -> BranchRow:
-    """`lock_branch`, refusing a protected branch (PROTECTED_BRANCH)."""
-    branch = lock_branch(conn, dataset_id, name)
+def _writable(branch: BranchRow, name: str) -> BranchRow:
     if branch.protected:
         raise ProtectedBranchError(
             f"branch {name!r} is protected: change it through a merge from another branch"
         )
     return branch
+
+
+def lock_branch(conn: Connection, dataset_id: int, name: str) -> BranchRow:
+    """The live branch `name`, row-locked until the transaction ends; NOT_FOUND if none."""
+    return _live_branch(conn, dataset_id, name, lock=True)
+
+
+def lock_for_write(conn: Connection, dataset_id: int, name: str) -> BranchRow:
+    """`lock_branch`, refusing a protected branch (PROTECTED_BRANCH)."""
+    return _writable(lock_branch(conn, dataset_id, name), name)
+
+
+def check_writable(conn: Connection, dataset_id: int, name: str) -> None:
+    """What `lock_for_write` would refuse, without the lock: to fail before long work that
+    needs the lock only at its end."""
+    _writable(_live_branch(conn, dataset_id, name, lock=False), name)

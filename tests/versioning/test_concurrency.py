@@ -8,11 +8,16 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
 
 from sqlalchemy import Engine
 
 from tests.versioning.fixtures import make_world
 from trainingdb import versioning as v
+from trainingdb.versioning.bulk import BulkResult, create_stream
+from trainingdb.versioning.tables import KINDS
 
 
 def test_two_writers_on_one_entity_keep_both_changes(engine: Engine) -> None:
@@ -69,3 +74,34 @@ def test_a_commit_waits_for_a_write_in_progress(engine: Engine) -> None:
     [commit] = result
     with engine.connect() as conn:
         assert set(v.read(conn, w.dataset, f"main@{commit.seq}", "instance")) == set(ids)
+
+
+def test_a_bulk_stream_locks_the_branch_only_once_staged(engine: Engine) -> None:
+    """Reading an import's input takes most of its time; other writers must not wait for it,
+    and the import still sees their work when it applies (it lands in the same working state)."""
+    with engine.begin() as conn:
+        w = make_world(conn, "stream-lock")
+    midway = threading.Event()
+    other_done = threading.Event()
+    defaults = KINDS[v.EntityType.INSTANCE].defaults
+
+    def rows() -> Iterator[dict[str, Any]]:
+        yield {**defaults, **w.box(), "entity_id": uuid.uuid4()}
+        midway.set()
+        assert other_done.wait(5), "a write waited for a stream still being staged"
+        yield {**defaults, **w.box(), "entity_id": uuid.uuid4()}
+
+    def other_writer() -> None:
+        midway.wait(5)
+        with engine.begin() as conn:
+            v.create(conn, w.dataset, "main", "instance", [w.box()])
+        other_done.set()
+
+    thread = threading.Thread(target=other_writer)
+    thread.start()
+    with engine.begin() as conn:
+        result = create_stream(conn, w.dataset, "main", "instance", rows())
+    thread.join(10)
+    assert result == BulkResult(2, 0)
+    with engine.connect() as conn:
+        assert len(v.read(conn, w.dataset, "main", "instance")) == 3
