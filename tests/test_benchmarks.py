@@ -39,6 +39,18 @@ SCRIPTS = {
             "export_peak_mb",
         },
     ),
+    "import_phases.py": (
+        2_000,
+        {
+            "validate_us",
+            "format_us",
+            "stage_s",
+            "apply_s",
+            "import_per_s",
+            "insert_floor_per_s",
+            "insert_heap_only_per_s",
+        },
+    ),
     "graphql_bench.py": (
         5_000,
         {

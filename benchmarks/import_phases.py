@@ -1,0 +1,132 @@
+"""Where an annotation import's time goes, in process, and what PostgreSQL's insert alone costs.
+
+    python benchmarks/import_phases.py --instances N [--repeat R] [--json]
+
+Makes the ingest benchmark's dataset (N/20 images, 20 labels) and its JSONL predictions, then:
+
+- validate_us, format_us: microseconds per instance for the job's Python side: reading and
+  validating the JSONL (server/ingest/annotations_job.Validator), then making COPY lines;
+- stage_s, apply_s, import_per_s: `create_stream` of the validated rows into `main` (COPY into
+  the staging table; then the checks and the INSERT into `instance`), without server or reader;
+- insert_floor_per_s: rows/s of a bare INSERT ... SELECT of N staged rows into a table built like
+  `instance` (its checks, its indexes, its triggers): what no Python change can beat;
+- insert_heap_only_per_s: the same into a table with the checks and the primary key alone.
+
+Each INSERT figure is the best of R runs into a fresh table.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+if not __package__:  # run as `python benchmarks/import_phases.py`
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchmarks.common import arguments, report
+from benchmarks.ingest_bench import prepare, write_inputs
+from trainingdb.server.ingest import annotations_job as job
+from trainingdb.server.ingest.formats import read_jsonl
+from trainingdb.server.runtime import Runtime
+from trainingdb.server.settings import Settings
+from trainingdb.versioning.bulk import create_stream, id_block
+from trainingdb.versioning.copy_format import line_function
+from trainingdb.versioning.tables import kind_of
+
+INSTANCE = kind_of("instance")
+COLUMNS = ["entity_id", *INSTANCE.content]
+
+
+class _Quiet:
+    """The job context's progress calls, ignored: this measures the work, not the reporting."""
+
+    def progress(self, **_: Any) -> None:
+        pass
+
+
+def _insert_rate(conn: Connection, indexes: bool, rows: int) -> float:
+    """Rows/s of one INSERT ... SELECT of the imported rows into a fresh table like `instance`."""
+    conn.execute(text("DROP TABLE IF EXISTS floor_probe"))
+    including = "INCLUDING ALL" if indexes else "INCLUDING DEFAULTS INCLUDING CONSTRAINTS"
+    conn.execute(text(f"CREATE TABLE floor_probe (LIKE instance {including})"))
+    if indexes:
+        conn.execute(
+            text(
+                "CREATE TRIGGER floor_probe_inserted AFTER INSERT ON floor_probe "
+                "REFERENCING NEW TABLE AS new_rows "
+                "FOR EACH STATEMENT EXECUTE FUNCTION trainingdb_instance_inserted()"
+            )
+        )
+    else:
+        conn.execute(text("ALTER TABLE floor_probe ADD PRIMARY KEY (dataset_id, row_id)"))
+    names = ", ".join(["dataset_id", "branch_id", "seq_from", *COLUMNS])
+    start = time.perf_counter()
+    # Column names from the model, no input: nothing to bind.
+    conn.execute(text(f"INSERT INTO floor_probe ({names}) SELECT {names} FROM instance"))  # noqa: S608
+    elapsed = time.perf_counter() - start
+    conn.execute(text("DROP TABLE floor_probe"))
+    return rows / elapsed
+
+
+def main() -> None:
+    args = arguments(__doc__, repeat=3)
+    n = args.instances
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        Runtime.open(Settings.resolve(data_dir=Path(tmp) / "data")) as runtime,
+    ):
+        runtime.migrate()
+        ds = prepare(runtime, n)
+        (path,) = write_inputs(Path(tmp), n, 1, "jsonl")
+        with runtime.engine.begin() as conn:
+            files = job._files(conn, ds, "main")
+            labels, required, _ = job._labels(conn, ds, "main", set())
+        validator = job.Validator(
+            files, labels, required, "model", "run-1", id_block(job.NAMESPACE, "bench")
+        )
+        start = time.perf_counter()
+        rows = list(validator.rows(read_jsonl(path), _Quiet()))  # type: ignore[arg-type]
+        validated = time.perf_counter()
+        line = line_function(COLUMNS, [INSTANCE.table.c[c].type for c in COLUMNS])
+        for row in rows:
+            line(row)
+        formatted = time.perf_counter()
+        assert not validator.errors, validator.errors[:3]
+        assert len(rows) == n
+
+        staged_at: list[float] = []
+        with runtime.engine.begin() as conn:
+            stream_start = time.perf_counter()
+
+            def timed() -> Any:
+                yield from rows
+                staged_at.append(time.perf_counter())
+
+            result = create_stream(conn, ds, "main", "instance", timed())
+            stream_end = time.perf_counter()
+        assert result.created == n
+        with runtime.engine.begin() as conn:
+            # The imported rows themselves are the source: the same ids, files, labels, scores.
+            floor = max(_insert_rate(conn, True, n) for _ in range(args.repeat))
+            heap = max(_insert_rate(conn, False, n) for _ in range(args.repeat))
+    report(
+        {
+            "instances": n,
+            "validate_us": round((validated - start) / n * 1e6, 2),
+            "format_us": round((formatted - validated) / n * 1e6, 2),
+            "stage_s": round(staged_at[0] - stream_start, 3),
+            "apply_s": round(stream_end - staged_at[0], 3),
+            "import_per_s": round(n / (stream_end - stream_start)),
+            "insert_floor_per_s": round(floor),
+            "insert_heap_only_per_s": round(heap),
+        },
+        args.json,
+    )
+
+
+if __name__ == "__main__":
+    main()
