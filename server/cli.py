@@ -195,5 +195,5 @@ def main() -> None:
     app()
 
 
-# Registers `worker` and `ingest` on the same app.
-from . import cli_jobs  # noqa: E402, F401
+# Registers `worker`, `ingest`, `export`, `teams`, `members` and `keys` on the same app.
+from . import cli_access, cli_jobs  # noqa: E402, F401

@@ -27,6 +27,13 @@ class NotFoundError(TrainingdbError):
     code = "NOT_FOUND"
 
 
+class UnauthenticatedError(TrainingdbError):
+    """No credentials, or credentials that are malformed, unknown, revoked or expired. The
+    message never says which: a guesser learns nothing from it."""
+
+    code = "UNAUTHENTICATED"
+
+
 class InvalidInputError(TrainingdbError):
     """An argument is malformed or out of range; the message names the argument."""
 

@@ -1,0 +1,143 @@
+"""`trainingdb teams|members|keys ...`: the identities access control starts from.
+
+They work beside a running server: with the embedded PostgreSQL a second process attaches to
+the server already running on the data directory (server/embedded.py).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from typing import Annotated
+
+import typer
+from sqlalchemy import Connection
+
+from trainingdb.versioning.access import identities, keys
+from trainingdb.versioning.errors import InvalidInputError
+
+from .cli_common import DatabaseUrl, DataDir, app, settings_of, user_errors
+from .runtime import Runtime
+
+teams = typer.Typer(help="Teams: who grants are given to.", no_args_is_help=True)
+members = typer.Typer(help="Members of a team.", no_args_is_help=True)
+keys_app = typer.Typer(help="API keys: shown once, stored hashed.", no_args_is_help=True)
+app.add_typer(teams, name="teams")
+app.add_typer(members, name="members")
+app.add_typer(keys_app, name="keys")
+
+TeamOption = Annotated[str, typer.Option("--team", help="The team's name.")]
+_UNITS = {"d": "days", "h": "hours", "m": "minutes"}
+_LIFETIME = re.compile(r"(\d+)([dhm])")
+
+
+@contextmanager
+def _transaction(data_dir: DataDir, database_url: DatabaseUrl) -> Iterator[Connection]:
+    """One transaction on the configured database, migrated first when it is the embedded one."""
+    with user_errors(), Runtime.open(settings_of(data_dir, database_url, None)) as runtime:
+        if runtime.embedded:
+            runtime.migrate()
+        else:
+            runtime.require_current_schema()
+        with runtime.engine.begin() as conn:
+            yield conn
+
+
+def parse_lifetime(text: str) -> timedelta:
+    """`30d`, `12h` or `90m` as a timedelta; BAD_USER_INPUT naming the option otherwise."""
+    match = _LIFETIME.fullmatch(text.strip())
+    if match is None or int(match.group(1)) == 0:
+        raise InvalidInputError(
+            f"--expires takes a positive number of days, hours or minutes (30d, 12h, 90m), "
+            f"not {text!r}"
+        )
+    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+
+
+def _when(value: datetime | None) -> str:
+    return "-" if value is None else f"{value:%Y-%m-%d %H:%M}"
+
+
+@teams.command("create")
+def teams_create(name: str, data_dir: DataDir = None, database_url: DatabaseUrl = None) -> None:
+    """Create team NAME."""
+    with _transaction(data_dir, database_url) as conn:
+        team = identities.create_team(conn, name)
+    typer.echo(f"trainingdb: team {team.name!r} created")
+
+
+@teams.command("list")
+def teams_list(data_dir: DataDir = None, database_url: DatabaseUrl = None) -> None:
+    """List teams with their member counts."""
+    with _transaction(data_dir, database_url) as conn:
+        rows = identities.list_teams(conn)
+    for team in rows:
+        typer.echo(f"{team.name}\t{team.members} member(s)\tcreated {_when(team.created_at)}")
+
+
+@members.command("add")
+def members_add(
+    name: str,
+    team: TeamOption,
+    email: Annotated[str | None, typer.Option(help="Contact address.")] = None,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Add member NAME to a team."""
+    with _transaction(data_dir, database_url) as conn:
+        member = identities.add_member(conn, team, name, email)
+    typer.echo(f"trainingdb: member {member.name!r} added to team {member.team!r}")
+
+
+@keys_app.command("create")
+def keys_create(
+    team: Annotated[str | None, typer.Option("--team", help="The team the key acts for.")] = None,
+    member: Annotated[str | None, typer.Option(help="The member (of --team) it names.")] = None,
+    admin: Annotated[bool, typer.Option("--admin", help="A key for administrators.")] = False,
+    expires: Annotated[
+        str | None, typer.Option(help="Lifetime: 30d, 12h or 90m [default: never].")
+    ] = None,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Create an API key; it is printed once, alone on the last line."""
+    with user_errors():
+        lifetime = parse_lifetime(expires) if expires is not None else None
+    with _transaction(data_dir, database_url) as conn:
+        made = keys.create_key(conn, team=team, member=member, admin=admin, expires_in=lifetime)
+    who = "admin" if admin and team is None else f"team {team!r}"
+    if member:
+        who += f", member {member!r}"
+    typer.echo(
+        f"trainingdb: key {made.row.prefix} created for {who}, expires "
+        f"{_when(made.row.expires_at) if made.row.expires_at else 'never'}; "
+        "it is shown only now:",
+        err=True,
+    )
+    typer.echo(made.key)
+
+
+@keys_app.command("list")
+def keys_list(data_dir: DataDir = None, database_url: DatabaseUrl = None) -> None:
+    """List keys (prefix, owner, dates); never their secrets."""
+    with _transaction(data_dir, database_url) as conn:
+        rows = keys.list_keys(conn)
+    for key in rows:
+        owner = key.team or "-"
+        if key.member:
+            owner += f"/{key.member}"
+        state = "revoked" if key.revoked_at else "active"
+        typer.echo(
+            f"{key.prefix}\t{owner}\t{'admin' if key.admin else 'key'}\t{state}\t"
+            f"created {_when(key.created_at)}\texpires {_when(key.expires_at)}"
+        )
+
+
+@keys_app.command("revoke")
+def keys_revoke(prefix: str, data_dir: DataDir = None, database_url: DatabaseUrl = None) -> None:
+    """Revoke the key with PREFIX (as `keys list` shows it); it stops working at once."""
+    with _transaction(data_dir, database_url) as conn:
+        key = keys.revoke_key(conn, prefix)
+    typer.echo(f"trainingdb: key {key.prefix} revoked")
