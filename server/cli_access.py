@@ -1,4 +1,4 @@
-"""`trainingdb teams|members|keys ...`: the identities access control starts from.
+"""`trainingdb teams|members|keys|grants ...`: who may use trainingdb, and on which datasets.
 
 They work beside a running server: with the embedded PostgreSQL a second process attaches to
 the server already running on the data directory (server/embedded.py).
@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 from sqlalchemy import Connection
 
-from trainingdb.versioning.access import identities, keys
+from trainingdb.versioning.access import grants, identities, keys
 from trainingdb.versioning.errors import InvalidInputError
 
 from .cli_common import DatabaseUrl, DataDir, app, settings_of, user_errors
@@ -27,8 +27,14 @@ keys_app = typer.Typer(help="API keys: shown once, stored hashed.", no_args_is_h
 app.add_typer(teams, name="teams")
 app.add_typer(members, name="members")
 app.add_typer(keys_app, name="keys")
+grants_app = typer.Typer(help="Grants: a team's role on a dataset's refs.", no_args_is_help=True)
+app.add_typer(grants_app, name="grants")
 
 TeamOption = Annotated[str, typer.Option("--team", help="The team's name.")]
+DatasetOption = Annotated[str, typer.Option("--dataset", help="The dataset's name or id.")]
+RefsOption = Annotated[
+    str, typer.Option("--refs", help="Branches and tags it covers, as a pattern ('team-a/*').")
+]
 _UNITS = {"d": "days", "h": "hours", "m": "minutes"}
 _LIFETIME = re.compile(r"(\d+)([dhm])")
 
@@ -141,3 +147,52 @@ def keys_revoke(prefix: str, data_dir: DataDir = None, database_url: DatabaseUrl
     with _transaction(data_dir, database_url) as conn:
         key = keys.revoke_key(conn, prefix)
     typer.echo(f"trainingdb: key {key.prefix} revoked")
+
+
+@grants_app.command("set")
+def grants_set(
+    team: TeamOption,
+    dataset: DatasetOption,
+    role: Annotated[str, typer.Option(help="viewer, annotator, editor or admin.")],
+    refs: RefsOption = grants.ALL_REFS,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Give a team a role on a dataset (replacing its role for the same --refs)."""
+    with _transaction(data_dir, database_url) as conn:
+        grant = grants.set_grant(conn, team, dataset, role, refs)
+    typer.echo(
+        f"trainingdb: team {grant.team!r} is {grant.role.value} on dataset {grant.dataset!r} "
+        f"refs {grant.refs!r}"
+    )
+
+
+@grants_app.command("list")
+def grants_list(
+    team: Annotated[str | None, typer.Option("--team", help="Only this team's.")] = None,
+    dataset: Annotated[str | None, typer.Option("--dataset", help="Only this dataset's.")] = None,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """List grants: dataset, team, role, refs pattern."""
+    with _transaction(data_dir, database_url) as conn:
+        rows = grants.list_grants(conn, team=team, dataset=dataset)
+    for grant in rows:
+        typer.echo(f"{grant.dataset}\t{grant.team}\t{grant.role.value}\t{grant.refs}")
+
+
+@grants_app.command("revoke")
+def grants_revoke(
+    team: TeamOption,
+    dataset: DatasetOption,
+    refs: RefsOption = grants.ALL_REFS,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Remove a team's grant on a dataset for exactly --refs."""
+    with _transaction(data_dir, database_url) as conn:
+        grant = grants.revoke_grant(conn, team, dataset, refs)
+    typer.echo(
+        f"trainingdb: team {grant.team!r} no longer has {grant.role.value} on dataset "
+        f"{grant.dataset!r} refs {grant.refs!r}"
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import URL
 
 from tests.clirun import run
+from trainingdb import versioning as v
 from trainingdb.server.database import create_db_engine
 from trainingdb.versioning.access import keys
 from trainingdb.versioning.errors import UnauthenticatedError
@@ -53,3 +54,29 @@ def test_mistakes_are_one_line_and_exit_2(database_url: URL) -> None:
         lines = done.stderr.strip().splitlines()
         assert lines == [f"trainingdb: error: {lines[0].removeprefix('trainingdb: error: ')}"]
         assert message in lines[0], (args, done.stderr)
+
+
+def test_grants_from_the_command_line(database_url: URL) -> None:
+    db = ["--database-url", database_url.render_as_string(hide_password=False)]
+    assert run("teams", "create", "lidar", *db).returncode == 0
+    engine = create_db_engine(database_url)
+    try:
+        with engine.begin() as conn:
+            dataset_id = v.create_dataset(conn, "scans").id
+    finally:
+        engine.dispose()
+    team = ["--team", "lidar"]
+    done = run("grants", "set", *team, "--dataset", "scans", "--role", "viewer", *db)
+    assert done.returncode == 0, done.stderr
+    done = run(
+        "grants", "set", *team, "--dataset", str(dataset_id), "--role", "editor",
+        "--refs", "lidar/*", *db,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    listed = run("grants", "list", "--team", "lidar", *db).stdout.splitlines()
+    assert listed == ["scans\tlidar\tviewer\t*", "scans\tlidar\teditor\tlidar/*"]
+    assert run("grants", "revoke", *team, "--dataset", "scans", *db).returncode == 0
+    bad = run("grants", "set", *team, "--dataset", "scans", "--role", "owner", *db)
+    assert bad.returncode == 2
+    assert "role 'owner' is not one of" in bad.stderr
+    assert run("grants", "list", *db).stdout.splitlines() == ["scans\tlidar\teditor\tlidar/*"]
