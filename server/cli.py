@@ -110,10 +110,7 @@ def serve(
         settings = settings_of(data_dir, database_url, blob_url)
         _check_port_free(host, port)
         with Runtime.open(settings) as runtime:
-            if runtime.embedded or migrate:
-                runtime.migrate()
-            else:
-                runtime.require_current_schema()
+            runtime.prepare_schema(migrate)
             typer.echo(f"trainingdb: GraphiQL at http://{host}:{port}/graphql")
             with _worker_beside(runtime, with_worker):
                 _serve(runtime, host, port, workers, log_level)

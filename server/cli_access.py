@@ -43,10 +43,7 @@ _LIFETIME = re.compile(r"(\d+)([dhm])")
 def _transaction(data_dir: DataDir, database_url: DatabaseUrl) -> Iterator[Connection]:
     """One transaction on the configured database, migrated first when it is the embedded one."""
     with user_errors(), Runtime.open(settings_of(data_dir, database_url, None)) as runtime:
-        if runtime.embedded:
-            runtime.migrate()
-        else:
-            runtime.require_current_schema()
+        runtime.prepare_schema()
         with runtime.engine.begin() as conn:
             yield conn
 

@@ -56,10 +56,7 @@ def worker(
     with user_errors():
         settings = settings_of(data_dir, database_url, blob_url)
         with Runtime.open(settings) as runtime:
-            if runtime.embedded:
-                runtime.migrate()
-            else:
-                runtime.require_current_schema()
+            runtime.prepare_schema()
             stop = threading.Event()
             for sig in (signal.SIGINT, signal.SIGTERM):
                 signal.signal(sig, lambda *_: stop.set())

@@ -65,6 +65,14 @@ class Runtime:
         with self.engine.begin() as conn:
             migrations.upgrade(conn, revision)
 
+    def prepare_schema(self, migrate: bool = False) -> None:
+        """Migrate an embedded database (or any, when `migrate`); otherwise require that the
+        schema is current, since migrating someone else's database is its owner's call."""
+        if self.embedded or migrate:
+            self.migrate()
+        else:
+            self.require_current_schema()
+
     def require_current_schema(self) -> None:
         """SettingsError telling the user to migrate when the schema is not at head."""
         current, head = self.schema_revision(), migrations.head_revision()
