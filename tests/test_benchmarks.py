@@ -49,6 +49,7 @@ SCRIPTS = {
             "import_per_s",
             "insert_floor_per_s",
             "insert_heap_only_per_s",
+            "bulk_index_per_s",
         },
     ),
     "graphql_bench.py": (
