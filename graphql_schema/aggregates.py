@@ -19,7 +19,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from trainingdb.versioning.errors import InvalidInputError
 from trainingdb.versioning.models import EntityType
 from trainingdb.versioning.tables import KINDS
-from trainingdb.versioning.versions import Version, resolve
+from trainingdb.versioning.versions import Version
 from trainingdb.versioning.visibility import visible
 
 from .context import Context, run_read
@@ -101,7 +101,8 @@ class InstanceStats:
     @classmethod
     async def at(cls, info: Info, dataset_id: int, ref: str, args: dict[str, Any]) -> InstanceStats:
         """Resolves the version and parses the filter once, for every aggregate selected."""
-        version = await run_read(info.context.engine, lambda c: resolve(c, dataset_id, ref))
+        gate = info.context.gate
+        version = await run_read(info.context.engine, lambda c: gate.version(c, dataset_id, ref))
         return cls(
             version=version, filter=Shaper(version).filter_of(INSTANCES, args, "instanceStats")
         )

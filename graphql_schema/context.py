@@ -1,7 +1,9 @@
-"""Per-request context: the database engine and the request's batch loaders.
+"""Per-request context: the database engine, the request's principal and its gate (access
+policy), and the request's batch loaders.
 
 The core (`versioning`) is synchronous SQLAlchemy; resolvers are async so the server's event loop
-keeps answering while a statement runs in a worker thread.
+keeps answering while a statement runs in a worker thread. Every mutation goes through
+`guarded_write`: the policy check, the change and its audit event in one transaction.
 """
 
 from __future__ import annotations
@@ -14,6 +16,9 @@ from typing import TypeVar
 from sqlalchemy import Connection, Engine
 from strawberry.dataloader import DataLoader
 
+from trainingdb.versioning.access import audit
+from trainingdb.versioning.access.policy import Action, DatasetAccess, Gate, Grant, grants_of
+from trainingdb.versioning.access.principal import Principal
 from trainingdb.versioning.refs import BranchRow, branches_of
 
 from .links import BlobLinks
@@ -36,27 +41,94 @@ class Loaders:
     """Batch loaders, new per request so no result outlives the request that read it."""
 
     engine: Engine
+    principal: Principal
     branches: DataLoader[int, list[BranchRow]] = field(init=False)
+    grants: DataLoader[int, tuple[Grant, ...]] = field(init=False)
 
     def __post_init__(self) -> None:
         async def load_branches(ids: Sequence[int]) -> list[list[BranchRow]]:
             found = await run_read(self.engine, lambda conn: branches_of(conn, ids))
             return [found[i] for i in ids]
 
+        async def load_grants(ids: Sequence[int]) -> list[tuple[Grant, ...]]:
+            if self.principal.admin:
+                return [() for _ in ids]
+            found = await run_read(self.engine, lambda c: grants_of(c, self.principal, ids))
+            return [found[i] for i in ids]
+
         self.branches = DataLoader(load_fn=load_branches)
+        self.grants = DataLoader(load_fn=load_grants)
 
 
 @dataclass
 class Context:
     engine: Engine
     loaders: Loaders
+    gate: Gate
     # Signs File.url links; None when the server serves no blobs (File.url is then null).
     links: BlobLinks | None = None
+    request_id: str | None = None
 
     @classmethod
-    def for_request(cls, engine: Engine, links: BlobLinks | None = None) -> Context:
-        """A fresh context for one GraphQL request."""
-        return cls(engine=engine, loaders=Loaders(engine), links=links)
+    def for_request(
+        cls,
+        engine: Engine,
+        principal: Principal,
+        links: BlobLinks | None = None,
+        request_id: str | None = None,
+    ) -> Context:
+        """A fresh context for one GraphQL request acting as `principal`."""
+        return cls(engine, Loaders(engine, principal), Gate(principal), links, request_id)
+
+    async def read_in(self, dataset_id: int, read: Callable[[Connection, DatasetAccess], T]) -> T:
+        """`read(conn, access)` on a dataset the principal may read (else NOT_FOUND)."""
+        return await run_read(
+            self.engine, lambda conn: read(conn, self.gate.dataset_by_id(conn, dataset_id))
+        )
+
+    async def guarded_write(
+        self,
+        dataset: str,
+        action: Action,
+        ref: str | None,
+        write: Callable[[Connection, DatasetAccess], T],
+        detail: dict[str, object] | None = None,
+    ) -> T:
+        """`write(conn, access)` in one transaction, if the principal may do `action` on `ref`
+        of `dataset` (NOT_FOUND / FORBIDDEN otherwise), with its audit event."""
+
+        def work(conn: Connection) -> T:
+            access = self.gate.dataset(conn, dataset)
+            self.gate.require(conn, access.dataset.id, action, ref)
+            # The write may change the refs: what it reads of them must be read inside it.
+            self.gate.forget(access.dataset.id)
+            result = write(conn, access)
+            self.audit(conn, action, access.dataset.id, access.dataset.name, ref, detail)
+            self.gate.forget(access.dataset.id)
+            return result
+
+        return await run_write(self.engine, work)
+
+    def audit(
+        self,
+        conn: Connection,
+        action: Action | str,
+        dataset_id: int | None,
+        dataset: str | None,
+        ref: str | None,
+        detail: dict[str, object] | None = None,
+    ) -> None:
+        """Append the audit event of a change made in `conn`'s transaction."""
+        audit.record(
+            conn,
+            self.gate.principal,
+            str(action),
+            dataset_id=dataset_id,
+            dataset=dataset,
+            ref=ref,
+            detail=dict(detail or {}),
+            request_id=self.request_id,
+        )
 
 
 async def run_write(engine: Engine, write: Callable[[Connection], T]) -> T:

@@ -10,21 +10,21 @@ however many rows), as the reads are.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 import strawberry
 from sqlalchemy import Connection, bindparam, func, select
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 
 from trainingdb import versioning as v
-from trainingdb.versioning.datasets import get_dataset
+from trainingdb.versioning.access.policy import Action
 from trainingdb.versioning.errors import InvalidInputError
 from trainingdb.versioning.models import EntityType
-from trainingdb.versioning.versions import resolve
+from trainingdb.versioning.versions import Version
 from trainingdb.versioning.visibility import visible
 
-from .context import Context, run_write
+from .context import Context
 from .edit_inputs import (
     FileInput,
     FilePatch,
@@ -44,6 +44,7 @@ from .selection import Picked, selected
 from .shapes import Shaper
 
 Info = strawberry.Info[Context, None]
+T = TypeVar("T")
 MAX_BATCH = 50_000
 _TYPE_NAME = {EntityType.LABEL: "Label", EntityType.FILE: "File", EntityType.INSTANCE: "Instance"}
 
@@ -56,18 +57,39 @@ def _check_batch(values: Sequence[object], where: str) -> None:
         )
 
 
+async def _guarded(
+    info: Info,
+    dataset: str,
+    branch: str,
+    kind: EntityType,
+    verb: str,
+    count: int,
+    write: Callable[[Connection, int], T],
+) -> T:
+    """`write(conn, dataset id)` if the principal may edit `kind` on the branch (instances:
+    annotator; labels and files: editor), in one transaction with its audit event."""
+    action = Action.EDIT_INSTANCES if kind is EntityType.INSTANCE else Action.EDIT_LABELS_AND_FILES
+    return await info.context.guarded_write(
+        dataset,
+        action,
+        branch,
+        lambda conn, access: write(conn, access.dataset.id),
+        {"operation": f"{verb} {kind}", "count": count},
+    )
+
+
 def shaped(
     conn: Connection,
-    dataset_id: int,
-    branch: str,
+    version: Version,
     kind: EntityType,
     ids: Sequence[uuid.UUID],
     picked: tuple[Picked, ...],
     one: bool,
     links: BlobLinks | None = None,
 ) -> Shaped:
-    """The entities `ids` at the branch's head, in that order, shaped for `picked`."""
-    shaper = Shaper(resolve(conn, dataset_id, branch), links)
+    """The entities `ids` at the branch's head (`version`), in that order, shaped for
+    `picked`."""
+    shaper = Shaper(version, links)
     row = shaper.alias(kind)
     wanted = bindparam("ids", list(ids), type_=ARRAY(UUID(as_uuid=True)))
     node = shaper.node(_TYPE_NAME[kind], picked, row)
@@ -82,15 +104,13 @@ def shaped(
 
 def _rows(
     conn: Connection,
-    dataset_id: int,
-    branch: str,
+    version: Version,
     kind: EntityType,
     values: Sequence[object],
 ) -> list[dict[str, Any]]:
     """Engine content for each input or patch; instance labels named by `label` resolved."""
     rows = [content(kind, value, f"{kind} #{i}") for i, value in enumerate(values)]
     if kind is EntityType.INSTANCE:
-        version = resolve(conn, dataset_id, branch)
         for row, label in zip(rows, label_names(conn, version, values, kind), strict=True):
             if label is not None:
                 row["label_entity_id"] = label
@@ -104,12 +124,12 @@ async def create_entities(
     _check_batch(values, f"create {kind}")
     picked = selected(info._raw_info)
 
-    def write(conn: Connection) -> Shaped:
-        ds = get_dataset(conn, dataset).id
-        ids = v.create(conn, ds, branch, kind, _rows(conn, ds, branch, kind, values))
-        return shaped(conn, ds, branch, kind, ids, picked, one, info.context.links)
+    def write(conn: Connection, ds: int) -> Shaped:
+        version = info.context.gate.version(conn, ds, branch)
+        ids = v.create(conn, ds, branch, kind, _rows(conn, version, kind, values))
+        return shaped(conn, version, kind, ids, picked, one, info.context.links)
 
-    return await run_write(info.context.engine, write)
+    return await _guarded(info, dataset, branch, kind, "create", len(values), write)
 
 
 async def update_entities(
@@ -122,13 +142,13 @@ async def update_entities(
     if len(set(ids)) < len(ids):
         raise InvalidInputError(f"update {kind}: an id appears twice in the batch")
 
-    def write(conn: Connection) -> Shaped:
-        ds = get_dataset(conn, dataset).id
-        rows = _rows(conn, ds, branch, kind, patches)
+    def write(conn: Connection, ds: int) -> Shaped:
+        version = info.context.gate.version(conn, ds, branch)
+        rows = _rows(conn, version, kind, patches)
         v.update(conn, ds, branch, kind, dict(zip(ids, rows, strict=True)))
-        return shaped(conn, ds, branch, kind, ids, picked, one, info.context.links)
+        return shaped(conn, version, kind, ids, picked, one, info.context.links)
 
-    return await run_write(info.context.engine, write)
+    return await _guarded(info, dataset, branch, kind, "update", len(ids), write)
 
 
 async def delete_entities(
@@ -138,10 +158,10 @@ async def delete_entities(
     _check_batch(ids, f"delete {kind}")
     uuids = [entity_uuid(eid, f"{kind} #{i}") for i, eid in enumerate(ids)]
 
-    def write(conn: Connection) -> None:
-        v.delete(conn, get_dataset(conn, dataset).id, branch, kind, uuids)
+    def write(conn: Connection, ds: int) -> None:
+        v.delete(conn, ds, branch, kind, uuids)
 
-    await run_write(info.context.engine, write)
+    await _guarded(info, dataset, branch, kind, "delete", len(uuids), write)
     return [strawberry.ID(str(eid)) for eid in uuids]
 
 

@@ -13,12 +13,11 @@ import strawberry
 from sqlalchemy import Connection, Table, select
 from strawberry.scalars import JSON
 
-from trainingdb.versioning.datasets import get_dataset
+from trainingdb.versioning.access.policy import DatasetAccess, Gate
 from trainingdb.versioning.errors import InvalidInputError, NotFoundError
 from trainingdb.versioning.jobs import submit
-from trainingdb.versioning.models import Dataset, Job
+from trainingdb.versioning.models import Job, Role
 from trainingdb.versioning.models.vocabulary import JobKind, JobStatus
-from trainingdb.versioning.versions import resolve
 
 from .filters.fields import INSTANCES
 from .filters.query_language import parse_query
@@ -94,53 +93,78 @@ class BatchJob:
         )
 
 
-def get_job(conn: Connection, job_id: str) -> BatchJob:
-    """The job `job_id`; NOT_FOUND when there is none."""
+def _visible(access: DatasetAccess, gate: Gate) -> Any:
+    """Jobs a principal sees in a dataset it reads: all of them for its admins, else its own
+    team's (a job's parameters name refs the caller may not read)."""
+    if access.dataset_role() is Role.ADMIN:
+        return JOBS.c.dataset_id == access.dataset.id
+    return (JOBS.c.dataset_id == access.dataset.id) & (
+        JOBS.c.principal["team_id"].as_integer() == gate.principal.team_id
+    )
+
+
+def get_job(conn: Connection, gate: Gate, job_id: str) -> BatchJob:
+    """The job `job_id` if the principal may see it; NOT_FOUND otherwise."""
     if not job_id.isdigit():
         raise InvalidInputError(f"job.id: {job_id!r} is not a job id")
+    missing = NotFoundError(f"job {job_id} does not exist")
+    found = conn.execute(select(JOBS.c.dataset_id).where(JOBS.c.id == int(job_id))).scalar()
+    if found is None:
+        raise missing
+    try:
+        access = gate.dataset_by_id(conn, found)
+    except NotFoundError:
+        raise missing from None
     row = conn.execute(
-        select(JOBS, Dataset.name.label("dataset_name"))
-        .join(Dataset, Dataset.id == JOBS.c.dataset_id)
-        .where(JOBS.c.id == int(job_id))
+        select(JOBS).where(JOBS.c.id == int(job_id), _visible(access, gate))
     ).one_or_none()
     if row is None:
-        raise NotFoundError(f"job {job_id} does not exist")
-    return BatchJob.from_row(row, row.dataset_name)
+        raise missing
+    return BatchJob.from_row(row, access.dataset.name)
 
 
 def dataset_jobs(
-    conn: Connection, dataset_id: int, dataset: str, status: list[JobStatus] | None, first: int
+    conn: Connection,
+    gate: Gate,
+    access: DatasetAccess,
+    status: list[JobStatus] | None,
+    first: int,
 ) -> list[BatchJob]:
-    """The dataset's jobs, newest first, optionally of some statuses."""
+    """The dataset's jobs the principal may see, newest first, optionally of some statuses."""
     if not 1 <= first <= MAX_JOBS:
         raise InvalidInputError(f"jobs.first: between 1 and {MAX_JOBS}, not {first}")
-    statement = (
-        select(JOBS).where(JOBS.c.dataset_id == dataset_id).order_by(JOBS.c.id.desc()).limit(first)
-    )
+    statement = select(JOBS).where(_visible(access, gate)).order_by(JOBS.c.id.desc()).limit(first)
     if status:
         statement = statement.where(JOBS.c.status.in_([s.value for s in status]))
-    return [BatchJob.from_row(job, dataset) for job in conn.execute(statement)]
+    return [BatchJob.from_row(job, access.dataset.name) for job in conn.execute(statement)]
 
 
 EXPORT_FORMATS = ("coco", "yolo", "jsonl", "parquet")
 
 
 def submit_export(
-    conn: Connection, dataset: str, version: str | None, query: str | None, fmt: str, who: str
+    conn: Connection,
+    gate: Gate,
+    access: DatasetAccess,
+    version: str | None,
+    query: str | None,
+    fmt: str,
+    who: str,
 ) -> BatchJob:
-    """A queued export job of `dataset` (checked: the version resolves, the query parses)."""
+    """A queued export job of a version the principal reads (checked: the version resolves, the
+    query parses); the worker checks the submitter's rights again when it runs it."""
     if fmt not in EXPORT_FORMATS:
         raise InvalidInputError(f"format: {fmt!r} is not one of {', '.join(EXPORT_FORMATS)}")
-    row = get_dataset(conn, dataset)
-    ref = version or row.default_branch
-    resolve(conn, row.id, ref)
+    ref = version or access.dataset.default_branch
+    gate.version(conn, access.dataset.id, ref)
     if query:
         parse_query(query, INSTANCES)
     job = submit(
         conn,
-        row.id,
+        access.dataset.id,
         JobKind.EXPORT,
         {"version": ref, "format": fmt, "query": query},
         created_by=who,
+        principal=gate.job_principal(),
     )
-    return get_job(conn, str(job.id))
+    return get_job(conn, gate, str(job.id))

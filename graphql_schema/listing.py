@@ -14,9 +14,9 @@ from graphql import GraphQLResolveInfo
 from graphql.execution.values import get_argument_values
 from sqlalchemy import Connection, Select, and_, select
 
+from trainingdb.versioning.access.policy import Gate
 from trainingdb.versioning.models import EntityType
 from trainingdb.versioning.tables import KINDS
-from trainingdb.versioning.versions import resolve
 from trainingdb.versioning.visibility import visible
 
 from .context import Context, run_read
@@ -60,6 +60,7 @@ def _entity_rows(shaper: Shaper, target: Target, args: dict[str, Any]) -> Select
 
 def entity_page(
     conn: Connection,
+    gate: Gate,
     dataset_id: int,
     ref: str,
     target: Target,
@@ -69,7 +70,7 @@ def entity_page(
     links: BlobLinks | None = None,
 ) -> PageResult:
     """One page of `target` entities at `ref` for a connection selection `picked`."""
-    shaper = Shaper(resolve(conn, dataset_id, ref), links)
+    shaper = Shaper(gate.version(conn, dataset_id, ref), links)
     rows = _entity_rows(shaper, target, args)
     keys = [
         Key(f.column, f.type, desc)
@@ -87,6 +88,7 @@ FRAME_KEYS = (Key("file_entity_id", FieldType.ID), Key("frame_number", FieldType
 
 def frame_page(
     conn: Connection,
+    gate: Gate,
     dataset_id: int,
     ref: str,
     args: dict[str, Any],
@@ -94,7 +96,7 @@ def frame_page(
     links: BlobLinks | None = None,
 ) -> PageResult:
     """One page of frames: groups of frame-level instances by (file, frame number)."""
-    shaper = Shaper(resolve(conn, dataset_id, ref), links)
+    shaper = Shaper(gate.version(conn, dataset_id, ref), links)
     rows = shaper.alias(EntityType.INSTANCE)
     conditions = [visible(rows, shaper.version), rows.c.frame_number.is_not(None)]
     if args.get("file") is not None:
@@ -130,7 +132,15 @@ async def entity_connection(
     result = await run_read(
         info.context.engine,
         lambda conn: entity_page(
-            conn, dataset_id, ref, target, type_name, args, picked, info.context.links
+            conn,
+            info.context.gate,
+            dataset_id,
+            ref,
+            target,
+            type_name,
+            args,
+            picked,
+            info.context.links,
         ),
     )
     return _to_page(result, args.get("after"))
@@ -144,6 +154,8 @@ async def frame_connection(
     ref = args.get("version") or default_ref
     result = await run_read(
         info.context.engine,
-        lambda conn: frame_page(conn, dataset_id, ref, args, picked, info.context.links),
+        lambda conn: frame_page(
+            conn, info.context.gate, dataset_id, ref, args, picked, info.context.links
+        ),
     )
     return _to_page(result, args.get("after"))

@@ -6,6 +6,7 @@ import strawberry
 from strawberry.tools import merge_types
 
 from trainingdb.versioning import datasets
+from trainingdb.versioning.access.policy import readable_datasets
 from trainingdb.versioning.errors import InvalidInputError
 
 from .context import Context, run_read
@@ -20,9 +21,10 @@ from .version_edits import VersionMutations
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="Every dataset, by name.")
+    @strawberry.field(description="Every dataset the caller may read, by name.")
     async def datasets(self, info: strawberry.Info[Context, None]) -> list[Dataset]:
-        rows = await run_read(info.context.engine, datasets.list_datasets)
+        readable = readable_datasets(info.context.gate.principal)
+        rows = await run_read(info.context.engine, lambda c: datasets.list_datasets(c, readable))
         return [Dataset.from_row(row) for row in rows]
 
     @strawberry.field(description="One dataset by name or by id; NOT_FOUND when there is none.")
@@ -34,21 +36,21 @@ class Query:
     ) -> Dataset:
         if (name is None) == (id is None):
             raise InvalidInputError("dataset: give name or id, one of them")
+        gate = info.context.gate
         if id is not None:
             if not str(id).isdigit():
                 raise InvalidInputError(f"dataset.id: {id!r} is not a dataset id")
             pk = int(id)
-            row = await run_read(
-                info.context.engine, lambda conn: datasets.get_dataset_by_id(conn, pk)
-            )
+            access = await run_read(info.context.engine, lambda c: gate.dataset_by_id(c, pk))
         else:
             assert name is not None
-            row = await run_read(info.context.engine, lambda conn: datasets.get_dataset(conn, name))
-        return Dataset.from_row(row)
+            access = await run_read(info.context.engine, lambda c: gate.dataset(c, name))
+        return Dataset.from_row(access.dataset)
 
     @strawberry.field(description="One batch job by id; NOT_FOUND when there is none.")
     async def job(self, info: strawberry.Info[Context, None], id: strawberry.ID) -> BatchJob:
-        return await run_read(info.context.engine, lambda conn: get_job(conn, str(id)))
+        gate = info.context.gate
+        return await run_read(info.context.engine, lambda conn: get_job(conn, gate, str(id)))
 
 
 Mutation = merge_types("Mutation", (VersionMutations, EntityMutations))

@@ -10,14 +10,16 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import strawberry
+from sqlalchemy import Connection as SQLConnection
 
+from trainingdb.versioning.access.policy import DatasetAccess, role_on
 from trainingdb.versioning.datasets import DatasetRow
 from trainingdb.versioning.models.vocabulary import JobStatus
 from trainingdb.versioning.refs import BranchRow
 
 from . import versions
 from .aggregates import InstanceStats
-from .context import Context, run_read
+from .context import Context
 from .entities import (
     Connection,
     File,
@@ -78,27 +80,41 @@ class Dataset:
             created_at=row.created_at,
         )
 
-    @strawberry.field(description="Live branches of the dataset, by name.")
+    @strawberry.field(description="Live branches of the dataset the caller may read, by name.")
     async def branches(self, info: Info) -> list[Branch]:
         rows = await info.context.loaders.branches.load(self.pk)
-        return [Branch.from_row(row) for row in rows]
+        grants = await info.context.loaders.grants.load(self.pk)
+        who = info.context.gate.principal
+        return [
+            Branch.from_row(row)
+            for row in rows
+            if role_on(who, grants, row.name, row.owner_team_id) is not None
+        ]
 
-    @strawberry.field(description="Tags of the dataset, by name.")
+    @strawberry.field(description="Tags of the dataset the caller may read, by name.")
     async def tags(self, info: Info) -> list[versions.Tag]:
-        return await run_read(info.context.engine, lambda c: versions.list_tags(c, self.pk))
+        return await info.context.read_in(self.pk, versions.list_tags)
 
     @strawberry.field(description="Commits the version contains, newest first (the log).")
     async def commits(
         self, info: Info, version: str | None = None, first: int = 100
     ) -> list[versions.Commit]:
         ref = version or self.default_branch
-        return await run_read(info.context.engine, lambda c: versions.log(c, self.pk, ref, first))
+        gate = info.context.gate
 
-    @strawberry.field(description="Every stored revision of one entity, on every branch.")
+        def read(c: SQLConnection, _: DatasetAccess) -> list[versions.Commit]:
+            gate.version(c, self.pk, ref)
+            return versions.log(c, self.pk, ref, first)
+
+        return await info.context.read_in(self.pk, read)
+
+    @strawberry.field(
+        description="Every stored revision of one entity, on every branch the caller may read."
+    )
     async def history(self, info: Info, entity_id: strawberry.ID) -> list[versions.Revision]:
         eid = entity_id_arg(entity_id)
-        return await run_read(
-            info.context.engine, lambda c: versions.entity_history(c, self.pk, eid)
+        return await info.context.read_in(
+            self.pk, lambda c, access: versions.entity_history(c, access, eid)
         )
 
     @strawberry.field(description="Changes from version `from` to version `to`, paged.")
@@ -110,10 +126,14 @@ class Dataset:
         first: int = 1000,
         after: str | None = None,
     ) -> versions.Diff:
-        return await run_read(
-            info.context.engine,
-            lambda c: versions.versions_diff(c, self.pk, from_, to, first, after),
-        )
+        gate = info.context.gate
+
+        def read(c: SQLConnection, _: DatasetAccess) -> versions.Diff:
+            gate.version(c, self.pk, from_)
+            gate.version(c, self.pk, to)
+            return versions.versions_diff(c, self.pk, from_, to, first, after)
+
+        return await info.context.read_in(self.pk, read)
 
     @strawberry.field(description="Labels at a version.")
     async def labels(
@@ -190,9 +210,9 @@ class Dataset:
     async def jobs(
         self, info: Info, status: list[JobStatus] | None = None, first: int = 50
     ) -> list[BatchJob]:
-        return await run_read(
-            info.context.engine,
-            lambda c: dataset_jobs(c, self.pk, self.name, status, first),
+        gate = info.context.gate
+        return await info.context.read_in(
+            self.pk, lambda c, access: dataset_jobs(c, gate, access, status, first)
         )
 
 

@@ -11,11 +11,12 @@ from enum import Enum
 from typing import Annotated, TypeVar
 
 import strawberry
-from sqlalchemy import Connection
+from sqlalchemy import Connection, insert
 
 from trainingdb import versioning as v
-from trainingdb.versioning.datasets import get_dataset
-from trainingdb.versioning.errors import MergeConflictError
+from trainingdb.versioning.access.policy import Action
+from trainingdb.versioning.errors import InvalidInputError, MergeConflictError
+from trainingdb.versioning.models import DatasetGrant, Role
 from trainingdb.versioning.refs import load_branches
 
 from .context import Context, run_write
@@ -27,10 +28,18 @@ Info = strawberry.Info[Context, None]
 T = TypeVar("T")
 
 
-async def _in_dataset(info: Info, dataset: str, work: Callable[[Connection, int], T]) -> T:
-    """`work(conn, dataset id)` in one transaction."""
-    return await run_write(
-        info.context.engine, lambda conn: work(conn, get_dataset(conn, dataset).id)
+async def _in_dataset(
+    info: Info,
+    dataset: str,
+    action: Action,
+    ref: str | None,
+    work: Callable[[Connection, int], T],
+    **detail: object,
+) -> T:
+    """`work(conn, dataset id)` in one transaction, if the principal may do `action` on `ref`
+    (access.policy), with its audit event."""
+    return await info.context.guarded_write(
+        dataset, action, ref, lambda conn, access: work(conn, access.dataset.id), detail
     )
 
 
@@ -130,13 +139,27 @@ class VersionMutations:
     async def create_dataset(
         self, info: Info, name: str, description: str = "", default_branch: str = "main"
     ) -> Dataset:
-        row = await run_write(
-            info.context.engine,
-            lambda c: v.create_dataset(
-                c, name, description=description, default_branch=default_branch
-            ),
-        )
-        return Dataset.from_row(row)
+        context = info.context
+        principal = context.gate.principal
+
+        def work(c: Connection) -> v.DatasetRow:
+            row = v.create_dataset(
+                c,
+                name,
+                description=description,
+                default_branch=default_branch,
+                owner_team_id=principal.team_id,
+            )
+            if principal.team_id is not None:  # the creating team administers it
+                c.execute(
+                    insert(DatasetGrant).values(
+                        dataset_id=row.id, team_id=principal.team_id, role=Role.ADMIN.value
+                    )
+                )
+            context.audit(c, "create the dataset", row.id, row.name, None)
+            return row
+
+        return Dataset.from_row(await run_write(context.engine, work))
 
     @strawberry.mutation(description="Rename or describe a dataset, or change its default branch.")
     async def update_dataset(
@@ -147,11 +170,17 @@ class VersionMutations:
         description: str | None = None,
         default_branch: str | None = None,
     ) -> Dataset:
-        row = await run_write(
-            info.context.engine,
-            lambda c: v.update_dataset(
+        row = await _in_dataset(
+            info,
+            name,
+            Action.UPDATE_DATASET,
+            None,
+            lambda c, _: v.update_dataset(
                 c, name, new_name=new_name, description=description, default_branch=default_branch
             ),
+            new_name=new_name,
+            description=description,
+            default_branch=default_branch,
         )
         return Dataset.from_row(row)
 
@@ -159,7 +188,9 @@ class VersionMutations:
         description="Delete a dataset and all its versions, for good; its id. Blob bytes stay."
     )
     async def delete_dataset(self, info: Info, name: str) -> strawberry.ID:
-        row = await run_write(info.context.engine, lambda c: v.delete_dataset(c, name))
+        row = await _in_dataset(
+            info, name, Action.DELETE_DATASET, None, lambda c, _: v.delete_dataset(c, name)
+        )
         return strawberry.ID(str(row.id))
 
     @strawberry.mutation(description="Commit the branch's working state.")
@@ -174,7 +205,10 @@ class VersionMutations:
         return await _in_dataset(
             info,
             dataset,
+            Action.COMMIT,
+            branch,
             lambda c, ds: _commit(c, ds, v.commit(c, ds, branch, message, author)),
+            message=message,
         )
 
     @strawberry.mutation(description="A new branch from a version (default: the default branch).")
@@ -186,15 +220,22 @@ class VersionMutations:
         from_: Annotated[str | None, strawberry.argument(name="from")] = None,
         author: Annotated[str, strawberry.argument(description=AUTHOR)] = "",
     ) -> Branch:
+        gate = info.context.gate
+
         def work(c: Connection, ds: int) -> Branch:
-            v.create_branch(c, ds, name, from_, created_by=author)
+            if from_ is not None:
+                gate.version(c, ds, from_)
+            team = gate.principal.team_id
+            v.create_branch(c, ds, name, from_, owner_team_id=team, created_by=author)
             return _branch(c, ds, name)
 
-        return await _in_dataset(info, dataset, work)
+        return await _in_dataset(info, dataset, Action.CREATE_BRANCH, name, work, source=from_)
 
     @strawberry.mutation(description="Delete a branch (not the default one); true.")
     async def delete_branch(self, info: Info, dataset: str, name: str) -> bool:
-        await _in_dataset(info, dataset, lambda c, ds: v.delete_branch(c, ds, name))
+        await _in_dataset(
+            info, dataset, Action.DELETE_BRANCH, name, lambda c, ds: v.delete_branch(c, ds, name)
+        )
         return True
 
     @strawberry.mutation(
@@ -202,13 +243,35 @@ class VersionMutations:
         "or lift the protection."
     )
     async def protect_branch(
-        self, info: Info, dataset: str, name: str, protected: bool = True
+        self,
+        info: Info,
+        dataset: str,
+        name: str,
+        protected: bool = True,
+        merge_role: Annotated[
+            str | None,
+            strawberry.argument(
+                description="The least role that may merge into it (default editor)."
+            ),
+        ] = None,
     ) -> Branch:
+        if merge_role is not None and merge_role not in {r.value for r in Role}:
+            roles = ", ".join(r.value for r in Role)
+            raise InvalidInputError(f"mergeRole: {merge_role!r} is not one of {roles}")
+
         def work(c: Connection, ds: int) -> Branch:
-            v.set_protected(c, ds, name, protected)
+            v.set_protected(c, ds, name, protected, merge_role)
             return _branch(c, ds, name)
 
-        return await _in_dataset(info, dataset, work)
+        return await _in_dataset(
+            info,
+            dataset,
+            Action.PROTECT_BRANCH,
+            name,
+            work,
+            protected=protected,
+            merge_role=merge_role,
+        )
 
     @strawberry.mutation(description="Name a committed version (a branch: its last commit).")
     async def create_tag(
@@ -220,15 +283,20 @@ class VersionMutations:
         message: str = "",
         author: Annotated[str, strawberry.argument(description=AUTHOR)] = "",
     ) -> Tag:
+        gate = info.context.gate
+
         def work(c: Connection, ds: int) -> Tag:
+            gate.version(c, ds, version)
             row = v.create_tag(c, ds, name, version, message=message, created_by=author)
             return Tag.from_row(row, load_branches(c, ds))
 
-        return await _in_dataset(info, dataset, work)
+        return await _in_dataset(info, dataset, Action.CREATE_TAG, name, work, version=version)
 
     @strawberry.mutation(description="Delete a tag; true. The tagged commit stays.")
     async def delete_tag(self, info: Info, dataset: str, name: str) -> bool:
-        await _in_dataset(info, dataset, lambda c, ds: v.delete_tag(c, ds, name))
+        await _in_dataset(
+            info, dataset, Action.DELETE_TAG, name, lambda c, ds: v.delete_tag(c, ds, name)
+        )
         return True
 
     @strawberry.mutation(
@@ -245,10 +313,14 @@ class VersionMutations:
         message: str | None = None,
         author: Annotated[str, strawberry.argument(description=AUTHOR)] = "",
     ) -> MergeOutcome:
+        gate = info.context.gate
+
+        def work(c: Connection, ds: int) -> MergeOutcome:
+            gate.version(c, ds, source)
+            return _merge(c, ds, source, target, strategy, message, author)
+
         return await _in_dataset(
-            info,
-            dataset,
-            lambda c, ds: _merge(c, ds, source, target, strategy, message, author),
+            info, dataset, Action.MERGE, target, work, source=source, strategy=strategy.value
         )
 
     @strawberry.mutation(
@@ -265,9 +337,13 @@ class VersionMutations:
         query: str | None = None,
         author: Annotated[str, strawberry.argument(description=AUTHOR)] = "",
     ) -> BatchJob:
-        return await run_write(
-            info.context.engine,
-            lambda c: submit_export(c, dataset, version, query, format, author),
+        gate = info.context.gate
+        return await info.context.guarded_write(
+            dataset,
+            Action.EXPORT,
+            None,
+            lambda c, access: submit_export(c, gate, access, version, query, format, author),
+            {"version": version, "format": format, "query": query},
         )
 
     @strawberry.mutation(
@@ -281,8 +357,10 @@ class VersionMutations:
         to: str,
         author: Annotated[str, strawberry.argument(description=AUTHOR)] = "",
     ) -> Commit:
-        return await _in_dataset(
-            info,
-            dataset,
-            lambda c, ds: _commit(c, ds, v.revert(c, ds, branch, to, author=author)),
-        )
+        gate = info.context.gate
+
+        def work(c: Connection, ds: int) -> Commit:
+            gate.version(c, ds, to)
+            return _commit(c, ds, v.revert(c, ds, branch, to, author=author))
+
+        return await _in_dataset(info, dataset, Action.REVERT, branch, work, to=to)

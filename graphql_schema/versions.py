@@ -18,6 +18,7 @@ from sqlalchemy import Connection
 from strawberry.scalars import JSON
 
 from trainingdb.versioning import commits, tags
+from trainingdb.versioning.access.policy import DatasetAccess
 from trainingdb.versioning.diff import Change as EngineChange
 from trainingdb.versioning.diff import DiffSummary, diff, diff_summary
 from trainingdb.versioning.errors import InvalidInputError
@@ -154,9 +155,14 @@ class Diff:
         return await run_read(info.context.engine, lambda c: diff_summary(c, self.dataset_id, a, b))
 
 
-def list_tags(conn: Connection, dataset_id: int) -> list[Tag]:
-    branches = load_branches(conn, dataset_id)
-    return [Tag.from_row(row, branches) for row in tags.list_tags(conn, dataset_id)]
+def list_tags(conn: Connection, access: DatasetAccess) -> list[Tag]:
+    """The tags of the dataset the principal may read (access.policy rules 3-4)."""
+    rows = tags.list_tags(conn, access.dataset.id)
+    return [
+        Tag.from_row(row, access.branches)
+        for row in rows
+        if access.tag_readable(conn, row.name, row.branch_id, row.seq)
+    ]
 
 
 def log(conn: Connection, dataset_id: int, ref: str, first: int) -> list[Commit]:
@@ -166,7 +172,9 @@ def log(conn: Connection, dataset_id: int, ref: str, first: int) -> list[Commit]
     return [Commit.from_row(r, branches) for r in commits.log(conn, dataset_id, ref, first)]
 
 
-def entity_history(conn: Connection, dataset_id: int, entity_id: uuid.UUID) -> list[Revision]:
+def entity_history(conn: Connection, access: DatasetAccess, entity_id: uuid.UUID) -> list[Revision]:
+    """The revisions of one entity that a version the principal may read contains."""
+    ids = {b.name: b.id for b in access.branches.values() if b.deleted_at is None}
     return [
         Revision(
             kind=r.kind.value,
@@ -177,7 +185,8 @@ def entity_history(conn: Connection, dataset_id: int, entity_id: uuid.UUID) -> l
             created_at=r.created_at,
             killed_by=[Kill(branch=b, seq=s) for b, s in r.killed_by],
         )
-        for r in history(conn, dataset_id, entity_id)
+        for r in history(conn, access.dataset.id, entity_id)
+        if r.branch in ids and access.reachable(conn, ids[r.branch], r.seq_from)
     ]
 
 

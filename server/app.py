@@ -1,9 +1,16 @@
 """The ASGI application: GraphQL at /graphql (GraphiQL on GET), /healthz, /readyz, and signed
-blob links at /blobs/<sha256>."""
+blob links at /blobs/<sha256>.
+
+Every GraphQL request is authenticated first (server/auth.py): without valid credentials it is
+answered 401 with a GraphQL error whose `extensions.code` is UNAUTHENTICATED, before Strawberry
+sees it. The GraphiQL page itself (a browser's GET for HTML) needs none: the queries it sends do.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import os
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -15,17 +22,22 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
 from trainingdb.graphql_schema import Context, schema
 from trainingdb.graphql_schema.links import BlobLinks
+from trainingdb.versioning.access.principal import NOBODY, Principal
+from trainingdb.versioning.errors import UnauthenticatedError
 
+from .auth import Authenticator
 from .blob_route import blob_endpoint
 from .blobs import BlobStore, open_blob_store
 from .database import create_db_engine, parse_database_url
+from .oidc import OidcVerifier
 from .secret import load_secret
-from .settings import DATABASE_URL, Settings, SettingsError
+from .settings import DATABASE_URL, LOCAL_ADMIN, Settings, SettingsError
 
 
 class ORJSONResponse(JSONResponse):
@@ -45,18 +57,62 @@ class GraphQLApp(GraphQL[Context, None]):
         links = None
         if self.secret is not None:
             links = BlobLinks(self.secret, base_url=str(request.base_url).rstrip("/"))
-        return Context.for_request(self.engine, links)
+        principal: Principal = request.state.principal
+        request_id: str = request.state.request_id
+        return Context.for_request(self.engine, principal, links, request_id)
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
 
 
+class Authenticated:
+    """ASGI wrapper: the request's principal into `scope["state"]`, or 401 UNAUTHENTICATED."""
+
+    def __init__(self, inner: GraphQLApp, auth: Authenticator) -> None:
+        self.inner = inner
+        self.auth = auth
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope)
+        state = scope.setdefault("state", {})
+        state["request_id"] = request.headers.get("x-request-id") or uuid.uuid4().hex
+        if scope["type"] == "http" and request.method == "GET" and _wants_html(request):
+            state["principal"] = NOBODY  # the GraphiQL page only: no operation runs
+            await self.inner(scope, receive, send)
+            return
+        peer = request.client.host if request.client else None
+        try:
+            principal = await asyncio.to_thread(self.auth.principal, request.headers, peer)
+        except UnauthenticatedError as error:
+            if scope["type"] == "websocket":
+                await WebSocket(scope, receive, send).close(code=4401, reason=error.message)
+                return
+            body = {
+                "data": None,
+                "errors": [{"message": error.message, "extensions": {"code": error.code}}],
+            }
+            response = ORJSONResponse(
+                body, status_code=401, headers={"WWW-Authenticate": 'Bearer realm="trainingdb"'}
+            )
+            await response(scope, receive, send)
+            return
+        state["principal"] = principal
+        await self.inner(scope, receive, send)
+
+
+def _wants_html(request: Request) -> bool:
+    return "text/html" in request.headers.get("accept", "") and not request.query_params
+
+
 def create_app(
-    engine: Engine, blobs: BlobStore | None = None, secret: bytes | None = None
+    engine: Engine,
+    blobs: BlobStore | None = None,
+    secret: bytes | None = None,
+    auth: Authenticator | None = None,
 ) -> Starlette:
     """The application over `engine`; the caller owns the engine's lifetime. With a blob store
     and a secret it serves signed blob links at /blobs/<sha256> (File.url); else File.url is
-    null."""
+    null. `auth` says who may call (default: API keys only)."""
 
     async def healthz(request: Request) -> Response:
         return ORJSONResponse({"status": "ok"})
@@ -74,7 +130,9 @@ def create_app(
         return ORJSONResponse({"status": "ready"})
 
     serves_blobs = blobs is not None and secret is not None
-    graphql = GraphQLApp(engine, secret if serves_blobs else None)
+    graphql = Authenticated(
+        GraphQLApp(engine, secret if serves_blobs else None), auth or Authenticator(engine)
+    )
     routes = [
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
@@ -86,6 +144,12 @@ def create_app(
             Route("/blobs/{sha256}", blob_endpoint(engine, blobs, secret), methods=["GET"])
         )
     return Starlette(routes=routes)
+
+
+def authenticator(engine: Engine, settings: Settings, *, local_admin: bool) -> Authenticator:
+    """The server's authenticator: API keys, OIDC tokens when configured, and the local admin."""
+    oidc = settings.oidc
+    return Authenticator(engine, None if oidc is None else OidcVerifier(oidc), local_admin)
 
 
 def app_from_env() -> Starlette:
@@ -102,6 +166,7 @@ def app_from_env() -> Starlette:
         yield
         engine.dispose()
 
-    app = create_app(engine, blobs, load_secret(settings))
+    auth = authenticator(engine, settings, local_admin=os.environ.get(LOCAL_ADMIN) == "1")
+    app = create_app(engine, blobs, load_secret(settings), auth)
     app.router.lifespan_context = lifespan
     return app

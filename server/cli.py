@@ -17,7 +17,8 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from .app import create_app
+from .app import authenticator, create_app
+from .auth import is_loopback
 from .cli_common import (
     BlobUrl,
     DatabaseUrl,
@@ -30,7 +31,7 @@ from .cli_common import (
     user_errors,
 )
 from .runtime import Runtime
-from .settings import BLOB_URL, DATA_DIR, DATABASE_URL, SettingsError
+from .settings import BLOB_URL, DATA_DIR, DATABASE_URL, LOCAL_ADMIN, SettingsError
 
 
 def _check_port_free(host: str, port: int) -> None:
@@ -48,11 +49,24 @@ def _check_port_free(host: str, port: int) -> None:
             raise SettingsError(f"--port: cannot listen on {host}:{port}: {exc.strerror}") from None
 
 
-def _serve(runtime: Runtime, host: str, port: int, workers: int, log_level: str) -> None:
+def _check_local_admin(host: str) -> None:
+    if not is_loopback(host):
+        raise SettingsError(
+            f"--local-admin: refusing to serve {host!r} without authentication; "
+            "use a loopback host (127.0.0.1, ::1, localhost) or API keys"
+        )
+
+
+def _serve(
+    runtime: Runtime, host: str, port: int, workers: int, log_level: str, local_admin: bool
+) -> None:
     if workers == 1:
-        app = create_app(runtime.engine, runtime.blobs, runtime.secret)
+        auth = authenticator(runtime.engine, runtime.settings, local_admin=local_admin)
+        app = create_app(runtime.engine, runtime.blobs, runtime.secret, auth)
         uvicorn.run(app, host=host, port=port, log_level=log_level)
         return
+    if local_admin:
+        os.environ[LOCAL_ADMIN] = "1"
     # Worker processes re-import the app; they reach the database this process resolved
     # (embedded or not) through the environment.
     os.environ[DATABASE_URL] = runtime.url.render_as_string(hide_password=False)
@@ -96,24 +110,39 @@ def serve(
     with_worker: Annotated[
         bool, typer.Option("--with-worker", help="Also run a batch worker in this process.")
     ] = False,
+    local_admin: Annotated[
+        bool,
+        typer.Option(
+            "--local-admin",
+            help="Treat requests without credentials from this machine as an admin "
+            "(loopback hosts only).",
+        ),
+    ] = False,
     data_dir: DataDir = None,
     database_url: DatabaseUrl = None,
     blob_url: BlobUrl = None,
 ) -> None:
     """Serve the GraphQL API (GraphiQL at /graphql).
 
-    The embedded database is migrated automatically; an external one must be at the current
-    schema already, or be migrated with --migrate. With --with-worker a batch worker runs
-    beside the server (a single-machine setup); otherwise run `trainingdb worker` separately.
+    Requests need an API key or an OIDC token (`trainingdb keys create`), unless --local-admin
+    lets this machine's own requests in without one. The embedded database is migrated
+    automatically; an external one must be at the current schema already, or be migrated with
+    --migrate. With --with-worker a batch worker runs beside the server (a single-machine
+    setup); otherwise run `trainingdb worker` separately.
     """
     with user_errors():
+        if local_admin:
+            _check_local_admin(host)
         settings = settings_of(data_dir, database_url, blob_url)
+        settings.oidc  # noqa: B018 (a half-configured OIDC fails here, before anything starts)
         _check_port_free(host, port)
         with Runtime.open(settings) as runtime:
             runtime.prepare_schema(migrate)
             typer.echo(f"trainingdb: GraphiQL at http://{host}:{port}/graphql")
+            if local_admin:
+                typer.echo("trainingdb: requests from this machine without a key act as admin")
             with _worker_beside(runtime, with_worker):
-                _serve(runtime, host, port, workers, log_level)
+                _serve(runtime, host, port, workers, log_level, local_admin)
 
 
 @app.command()
@@ -144,10 +173,12 @@ def demo(
     database_url: DatabaseUrl = None,
     blob_url: BlobUrl = None,
 ) -> None:
-    """Load a small demo dataset (once) and serve it; Ctrl-C stops everything."""
+    """Load a small demo dataset (once) and serve it to this machine without a key (as
+    `serve --local-admin`); Ctrl-C stops everything."""
     from .demo.load import load_demo
 
     with user_errors():
+        _check_local_admin(host)
         settings = settings_of(data_dir, database_url, blob_url)
         _check_port_free(host, port)
         with Runtime.open(settings) as runtime:
@@ -165,7 +196,7 @@ def demo(
                 + (" and the embedded PostgreSQL" if runtime.embedded else "")
             )
             with _worker_beside(runtime, True):
-                _serve(runtime, host, port, 1, log_level)
+                _serve(runtime, host, port, 1, log_level, local_admin=True)
 
 
 @contextmanager

@@ -5,6 +5,17 @@
 | TRAININGDB_DATABASE_URL  | (unset: embedded PostgreSQL) | an external PostgreSQL to use instead |
 | TRAININGDB_BLOB_URL      | file://<data dir>/blobs      | where media bytes are stored          |
 | TRAININGDB_SECRET_KEY    | <data dir>/secret.key        | signs blob links (share it: servers)  |
+
+| OIDC setting                 | default            | meaning                                   |
+| TRAININGDB_OIDC_ISSUER       | (unset: no OIDC)   | the `iss` that bearer tokens must carry   |
+| TRAININGDB_OIDC_AUDIENCE     | (unset: no OIDC)   | the `aud` that bearer tokens must carry   |
+| TRAININGDB_OIDC_JWKS_URL     | (unset: no OIDC)   | where the issuer publishes its keys       |
+| TRAININGDB_OIDC_TEAM_CLAIM   | trainingdb_team    | the claim naming the token holder's team  |
+| TRAININGDB_OIDC_MEMBER_CLAIM | preferred_username | the claim naming the member of that team  |
+
+OIDC bearer tokens are accepted when the issuer, audience and JWKS URL are all set; setting only
+some of them is an error. The JWKS URL must be https, or http on a loopback host (a test or a
+sidecar): keys fetched over plain http from elsewhere could be swapped on the way.
 """
 
 from __future__ import annotations
@@ -13,17 +24,39 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 DATA_DIR = "TRAININGDB_DATA_DIR"
 DATABASE_URL = "TRAININGDB_DATABASE_URL"
 BLOB_URL = "TRAININGDB_BLOB_URL"
+# Set by `serve --local-admin` for its worker processes; not a user setting.
+LOCAL_ADMIN = "TRAININGDB_LOCAL_ADMIN"
 SECRET_KEY = "TRAININGDB_SECRET_KEY"  # noqa: S105 (the variable's name)
+OIDC_ISSUER = "TRAININGDB_OIDC_ISSUER"
+OIDC_AUDIENCE = "TRAININGDB_OIDC_AUDIENCE"
+OIDC_JWKS_URL = "TRAININGDB_OIDC_JWKS_URL"
+OIDC_TEAM_CLAIM = "TRAININGDB_OIDC_TEAM_CLAIM"
+OIDC_MEMBER_CLAIM = "TRAININGDB_OIDC_MEMBER_CLAIM"
 
 DEFAULT_DATA_DIR = Path(".trainingdb")
+DEFAULT_TEAM_CLAIM = "trainingdb_team"
+DEFAULT_MEMBER_CLAIM = "preferred_username"
+_LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
 class SettingsError(Exception):
     """A setting is wrong or names something unreachable; the message is one line for a user."""
+
+
+@dataclass(frozen=True, slots=True)
+class OidcSettings:
+    """Where OIDC bearer tokens come from and which claims name the team and the member."""
+
+    issuer: str
+    audience: str
+    jwks_url: str
+    team_claim: str = DEFAULT_TEAM_CLAIM
+    member_claim: str = DEFAULT_MEMBER_CLAIM
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +65,11 @@ class Settings:
     database_url: str | None
     blob_url: str
     secret_key: str | None = None
+    oidc_issuer: str | None = None
+    oidc_audience: str | None = None
+    oidc_jwks_url: str | None = None
+    oidc_team_claim: str = DEFAULT_TEAM_CLAIM
+    oidc_member_claim: str = DEFAULT_MEMBER_CLAIM
 
     @classmethod
     def resolve(
@@ -51,9 +89,55 @@ class Settings:
         url = database_url or env.get(DATABASE_URL) or None
         blobs = blob_url or env.get(BLOB_URL) or (resolved_dir / "blobs").as_uri()
         secret = env.get(SECRET_KEY) or None
-        return cls(data_dir=resolved_dir, database_url=url, blob_url=blobs, secret_key=secret)
+        return cls(
+            data_dir=resolved_dir,
+            database_url=url,
+            blob_url=blobs,
+            secret_key=secret,
+            oidc_issuer=env.get(OIDC_ISSUER) or None,
+            oidc_audience=env.get(OIDC_AUDIENCE) or None,
+            oidc_jwks_url=env.get(OIDC_JWKS_URL) or None,
+            oidc_team_claim=env.get(OIDC_TEAM_CLAIM) or DEFAULT_TEAM_CLAIM,
+            oidc_member_claim=env.get(OIDC_MEMBER_CLAIM) or DEFAULT_MEMBER_CLAIM,
+        )
 
     @property
     def embedded(self) -> bool:
         """True when no external database is configured and an embedded one must run."""
         return self.database_url is None
+
+    @property
+    def oidc(self) -> OidcSettings | None:
+        """The OIDC settings, None when none are set; SettingsError when only some are."""
+        given = {
+            OIDC_ISSUER: self.oidc_issuer,
+            OIDC_AUDIENCE: self.oidc_audience,
+            OIDC_JWKS_URL: self.oidc_jwks_url,
+        }
+        missing = [name for name, value in given.items() if value is None]
+        if len(missing) == len(given):
+            return None
+        if missing:
+            raise SettingsError(f"OIDC needs {', '.join(missing)} as well (or none of the three)")
+        assert self.oidc_issuer is not None
+        assert self.oidc_audience is not None
+        assert self.oidc_jwks_url is not None
+        _check_jwks_url(self.oidc_jwks_url)
+        return OidcSettings(
+            self.oidc_issuer,
+            self.oidc_audience,
+            self.oidc_jwks_url,
+            self.oidc_team_claim,
+            self.oidc_member_claim,
+        )
+
+
+def _check_jwks_url(url: str) -> None:
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # a malformed [IPv6] host
+        parts = None
+    if parts is None or not parts.hostname or parts.scheme not in ("http", "https"):
+        raise SettingsError(f"{OIDC_JWKS_URL}: {url!r} is not an http(s) URL")
+    if parts.scheme == "http" and parts.hostname not in _LOOPBACK_HOSTS:
+        raise SettingsError(f"{OIDC_JWKS_URL}: use https (plain http only on a loopback host)")

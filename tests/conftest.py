@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 import trainingdb.migrations as migrations
 from trainingdb.server.app import create_app
+from trainingdb.server.auth import Authenticator
 from trainingdb.server.database import DRIVER, create_db_engine
 
 TEST_DATABASE_URL = "TRAININGDB_TEST_DATABASE_URL"
@@ -136,7 +137,9 @@ def anyio_backend() -> str:
 
 @pytest.fixture
 async def client(engine: Engine) -> AsyncIterator[httpx.AsyncClient]:
-    """An HTTP client talking to the real ASGI app over this module's database."""
-    transport = httpx.ASGITransport(app=create_app(engine))
+    """An HTTP client talking to the real ASGI app over this module's database, from loopback
+    to a `--local-admin` server (tests/access test credentials themselves)."""
+    app = create_app(engine, auth=Authenticator(engine, local_admin=True))
+    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
         yield http

@@ -264,7 +264,8 @@ def test_row_ids_are_unique_across_versioned_tables(
 
 
 def test_every_large_table_leads_its_primary_key_with_dataset_id() -> None:
-    small = {"team", "member", "api_key", "dataset"}
+    # audit_event stays on the coordinator under Citus: many of its rows name no dataset.
+    small = {"team", "member", "api_key", "dataset", "audit_event"}
     for table in Base.metadata.sorted_tables:
         if table.name not in small:
             assert table.primary_key.columns.keys()[0] == "dataset_id", table.name

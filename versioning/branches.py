@@ -7,7 +7,7 @@ from sqlalchemy import Connection, func, insert, update
 from .atomic import atomic
 from .datasets import get_dataset_by_id
 from .errors import InvalidInputError, ProtectedBranchError
-from .models import Branch
+from .models import Branch, Role
 from .naming import check_name
 from .refs import BRANCH_COLUMNS, BranchRow, check_ref_name_free, lock_branch
 from .versions import committed
@@ -61,11 +61,21 @@ def delete_branch(conn: Connection, dataset_id: int, name: str) -> None:
 
 
 @atomic
-def set_protected(conn: Connection, dataset_id: int, name: str, protected: bool) -> None:
-    """set_protected: a protected branch refuses direct writes and accepts merges."""
+def set_protected(
+    conn: Connection,
+    dataset_id: int,
+    name: str,
+    protected: bool,
+    merge_role: str | None = None,
+) -> None:
+    """set_protected: a protected branch refuses direct writes and accepts merges, from
+    `merge_role` up (None: editor; see access.policy); lifting protection clears the role."""
+    if merge_role is not None and merge_role not in {r.value for r in Role}:
+        roles = ", ".join(r.value for r in Role)
+        raise InvalidInputError(f"mergeRole {merge_role!r} is not one of {roles}")
     branch = lock_branch(conn, dataset_id, name)
     conn.execute(
         update(Branch)
         .where(Branch.dataset_id == dataset_id, Branch.id == branch.id)
-        .values(protected=protected)
+        .values(protected=protected, merge_role=merge_role if protected else None)
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import ColumnElement, Connection, insert, select
 from sqlalchemy import delete as sa_delete
 from sqlalchemy import update as sa_update
 
@@ -33,9 +33,13 @@ _COLUMNS = (
 )
 
 
-def list_datasets(conn: Connection) -> list[DatasetRow]:
-    """Every dataset, by name; one statement."""
-    rows = conn.execute(select(*_COLUMNS).order_by(Dataset.name))
+def list_datasets(conn: Connection, where: ColumnElement[bool] | None = None) -> list[DatasetRow]:
+    """Every dataset (matching `where`: access.policy.readable_datasets), by name; one
+    statement."""
+    statement = select(*_COLUMNS).order_by(Dataset.name)
+    if where is not None:
+        statement = statement.where(where)
+    rows = conn.execute(statement)
     return [DatasetRow(*row) for row in rows]
 
 

@@ -34,6 +34,13 @@ class UnauthenticatedError(TrainingdbError):
     code = "UNAUTHENTICATED"
 
 
+class ForbiddenError(TrainingdbError):
+    """The caller may read the thing but lacks the role the operation needs; the message names
+    the role. (Something the caller may not read answers NotFoundError instead.)"""
+
+    code = "FORBIDDEN"
+
+
 class InvalidInputError(TrainingdbError):
     """An argument is malformed or out of range; the message names the argument."""
 

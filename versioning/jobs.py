@@ -46,6 +46,7 @@ class JobRow:
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+    principal: dict[str, Any]  # whom it acts for (access.policy.principal_json)
 
 
 _COLUMNS = (
@@ -67,6 +68,7 @@ _COLUMNS = (
     Job.created_at,
     Job.started_at,
     Job.finished_at,
+    Job.principal,
 )
 
 
@@ -84,8 +86,10 @@ def submit(
     *,
     created_by: str = "",
     max_attempts: int = 3,
+    principal: dict[str, Any] | None = None,
 ) -> JobRow:
-    """submit: a queued job; visible to workers when the caller's transaction commits."""
+    """submit: a queued job acting for `principal` (None: the operator); visible to workers
+    when the caller's transaction commits."""
     values = conn.execute(
         insert(Job)
         .values(
@@ -94,6 +98,7 @@ def submit(
             params=params,
             created_by=created_by,
             max_attempts=max_attempts,
+            **({} if principal is None else {"principal": principal}),
         )
         .returning(*_COLUMNS)
     ).one()

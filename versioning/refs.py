@@ -32,6 +32,8 @@ class BranchRow:
     protected: bool
     created_at: datetime
     deleted_at: datetime | None
+    owner_team_id: int | None = None  # the team that created it (access.policy rule 3)
+    merge_role: str | None = None  # protected: the least role that may merge into it
 
 
 BRANCH_COLUMNS = (
@@ -44,6 +46,8 @@ BRANCH_COLUMNS = (
     Branch.protected,
     Branch.created_at,
     Branch.deleted_at,
+    Branch.owner_team_id,
+    Branch.merge_role,
 )
 
 

@@ -95,18 +95,23 @@ def _commit_state(conn: Connection, dataset_id: int, ref: str) -> tuple[int, int
     mine = [(r.branch_id, r.seq) for r in rows if r.dataset_id == dataset_id]
     if len(mine) > 1:
         raise InvalidInputError(f"commit id prefix {ref!r} is ambiguous: give more digits")
-    if mine:
-        return mine[0]
-    if rows:
-        raise InvalidInputError(f"commit {ref!r} belongs to another dataset")
-    return None
+    # A commit of another dataset is not found here: saying it exists elsewhere would tell a
+    # caller about a dataset it may not read.
+    return mine[0] if mine else None
 
 
-def resolve(conn: Connection, dataset_id: int, ref: str) -> Version:
-    """The version `ref` names: `branch@seq`, branch (working state), tag, or commit id."""
+def resolve(
+    conn: Connection,
+    dataset_id: int,
+    ref: str,
+    branches: Mapping[int, BranchRow] | None = None,
+) -> Version:
+    """The version `ref` names: `branch@seq`, branch (working state), tag, or commit id
+    (`branches`: the dataset's, when the caller has them already)."""
     if not ref:
         raise InvalidInputError("empty version ref")
-    branches = load_branches(conn, dataset_id)
+    if branches is None:
+        branches = load_branches(conn, dataset_id)
     at = _AT.match(ref)
     if at:
         branch = live_branch(branches, at["name"])

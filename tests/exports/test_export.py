@@ -224,12 +224,14 @@ def test_the_export_job_and_its_download_link(
     worker.run_once()
     import asyncio
 
+    from trainingdb.versioning.access.principal import LOCAL_ADMIN
+
     links = BlobLinks(b"0123456789abcdef")
     result = asyncio.run(
         schema.execute(
             "query($id: ID!) { job(id: $id) { status result download } }",
             variable_values={"id": job_id},
-            context_value=Context.for_request(engine, links),
+            context_value=Context.for_request(engine, LOCAL_ADMIN, links),
         )
     )
     assert result.errors is None, result.errors

@@ -11,15 +11,21 @@ from sqlalchemy import Engine, event
 
 from trainingdb.graphql_schema import Context, schema
 from trainingdb.graphql_schema.passthrough import plain
+from trainingdb.versioning.access.principal import LOCAL_ADMIN, Principal
 
 
 def run(engine: Engine, document: str, **variables: Any) -> dict[str, Any]:
-    """Execute `query` as a client would see it: data with shaped lists decoded, errors coded."""
+    """Execute `query` as an admin client would see it: data with shaped lists decoded, errors
+    coded."""
+    return run_as(engine, LOCAL_ADMIN, document, **variables)
+
+
+def run_as(engine: Engine, principal: Principal, document: str, **variables: Any) -> dict[str, Any]:
+    """Execute `query` as `principal` would see it."""
 
     async def call() -> Any:
-        return await schema.execute(
-            document, variable_values=variables, context_value=Context.for_request(engine)
-        )
+        context = Context.for_request(engine, principal)
+        return await schema.execute(document, variable_values=variables, context_value=context)
 
     result = asyncio.run(call())
     out: dict[str, Any] = {"data": plain(result.data)}

@@ -31,20 +31,9 @@ from trainingdb.versioning.errors import (
 from trainingdb.versioning.models import ApiKey, Member, Team
 
 from .identities import get_member, get_team
+from .principal import Principal
 
 _FORMAT = re.compile(r"tdb_([0-9a-f]{12})_([A-Za-z0-9_-]{43})")
-
-
-@dataclass(frozen=True, slots=True)
-class Principal:
-    """Who a request acts as: a key of a team (and maybe a member), or an admin key."""
-
-    key_id: int
-    team_id: int | None
-    team: str | None
-    member_id: int | None
-    member: str | None
-    admin: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,7 +150,6 @@ def authenticate(conn: Connection, presented: str) -> Principal:
         raise UnauthenticatedError("the API key is not valid")
     row = conn.execute(
         select(
-            ApiKey.id,
             ApiKey.key_hash,
             ApiKey.team_id,
             Team.name,
@@ -181,4 +169,5 @@ def authenticate(conn: Connection, presented: str) -> Principal:
         raise UnauthenticatedError("the API key is not valid")
     if not row.live:
         raise UnauthenticatedError("the API key is not valid")
-    return Principal(row.id, row.team_id, row[3], row.member_id, row[5], row.is_admin)
+    credential = f"key:{match.group(1)}"
+    return Principal(row.team_id, row[2], row.member_id, row[4], row.is_admin, credential)

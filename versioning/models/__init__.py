@@ -3,7 +3,7 @@
 Alembic revisions are generated from, and tested against, this metadata.
 """
 
-from .access import ApiKey, DatasetGrant, Member, Team
+from .access import ApiKey, AuditEvent, DatasetGrant, Member, Team
 from .base import Base
 from .catalog import Blob, Dataset
 from .entities import REVISION_ROW_ID, File, Frame, Instance, Kill, Label, VersionedRow
@@ -22,6 +22,7 @@ from .vocabulary import (
 __all__ = [
     "REVISION_ROW_ID",
     "ApiKey",
+    "AuditEvent",
     "Base",
     "Blob",
     "Branch",

@@ -8,8 +8,10 @@ dataset, except `dataset_grant`, which every dataset read composes with and so c
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     CheckConstraint,
     DateTime,
     ForeignKey,
@@ -20,6 +22,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, created_at_column
@@ -91,4 +94,29 @@ class DatasetGrant(Base):
         UniqueConstraint("dataset_id", "team_id", "refs"),
         CheckConstraint(sql_in("role", Role), name="role"),
         Index(None, "team_id"),
+    )
+
+
+class AuditEvent(Base):
+    """One change and who made it, appended in the change's own transaction; never updated or
+    deleted (a trigger refuses it, migration 0007). No foreign keys: the trail outlives the
+    datasets, teams and keys it names, so it keeps their names as they were."""
+
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    at: Mapped[datetime] = created_at_column()
+    actor: Mapped[str] = mapped_column(String(401))
+    credential: Mapped[str] = mapped_column(String(200))
+    team_id: Mapped[int | None]
+    action: Mapped[str] = mapped_column(String(64))
+    dataset_id: Mapped[int | None]
+    dataset: Mapped[str | None] = mapped_column(String(200))
+    ref: Mapped[str | None] = mapped_column(String(200))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+    request_id: Mapped[str | None] = mapped_column(String(100))
+
+    __table_args__ = (
+        CheckConstraint("jsonb_typeof(detail) = 'object'", name="detail_object"),
+        Index(None, "dataset_id", "id"),
     )

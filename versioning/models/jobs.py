@@ -19,6 +19,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from .base import Base, created_at_column
 from .vocabulary import JobKind, JobStatus, sql_in
 
+# Jobs queued before access control, and by the operator's command line, act as the operator.
+OPERATOR_JSON = """'{"admin": true, "credential": "cli"}'::jsonb"""
+
 
 class Job(Base):
     __tablename__ = "job"
@@ -43,6 +46,8 @@ class Job(Base):
     result: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     message: Mapped[str] = mapped_column(server_default=text("''"))
     created_by: Mapped[str] = mapped_column(String(200), server_default=text("''"))
+    # Whom the job acts for (access.principal), checked again when a worker runs it.
+    principal: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text(OPERATOR_JSON))
     created_at: Mapped[datetime] = created_at_column()
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

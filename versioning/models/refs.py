@@ -25,6 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, created_at_column
+from .vocabulary import Role, sql_in
 
 
 class Branch(Base):
@@ -39,6 +40,8 @@ class Branch(Base):
     fork_seq: Mapped[int | None]
     head_seq: Mapped[int] = mapped_column(server_default=text("0"))
     protected: Mapped[bool] = mapped_column(server_default=text("false"))
+    # A protected branch takes changes only by merge, from this role up (NULL: editor).
+    merge_role: Mapped[str | None] = mapped_column(String(16))
     owner_team_id: Mapped[int | None] = mapped_column(ForeignKey("team.id", ondelete="SET NULL"))
     created_by: Mapped[str] = mapped_column(server_default=text("''"))
     created_at: Mapped[datetime] = created_at_column()
@@ -50,6 +53,7 @@ class Branch(Base):
             ["dataset_id", "parent_branch_id"], ["branch.dataset_id", "branch.id"]
         ),
         CheckConstraint("(parent_branch_id IS NULL) = (fork_seq IS NULL)", name="fork_point"),
+        CheckConstraint(sql_in("merge_role", Role), name="merge_role"),
         CheckConstraint("fork_seq >= 0 AND head_seq >= 0", name="seq_non_negative"),
         CheckConstraint(r"name ~ '^[A-Za-z0-9][A-Za-z0-9._/-]*$'", name="name_format"),
         # Live names are unique; a deleted branch's name can be reused.
