@@ -20,12 +20,15 @@ from trainingdb.server.runtime import Runtime
 from trainingdb.server.settings import Settings
 
 
-def arguments(doc: str, repeat: int) -> argparse.Namespace:
-    """--instances N, --repeat R and --json, described by the script's docstring."""
+def arguments(doc: str, repeat: int, **flags: str) -> argparse.Namespace:
+    """--instances N, --repeat R and --json, described by the script's docstring, and the
+    script's own on/off `flags` (name: help)."""
     parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--instances", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=repeat)
     parser.add_argument("--json", action="store_true")
+    for name, help in flags.items():
+        parser.add_argument(f"--{name}", action="store_true", help=help)
     return parser.parse_args()
 
 

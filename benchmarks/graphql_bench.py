@@ -1,6 +1,6 @@
 """GraphQL API figures over HTTP, against the real server, on a generated dataset of N instances.
 
-    python benchmarks/graphql_bench.py --instances N [--repeat R] [--json]
+    python benchmarks/graphql_bench.py --instances N [--repeat R] [--auth] [--json]
 
 Starts an embedded PostgreSQL in a temporary folder unless TRAININGDB_DATABASE_URL is set,
 generates the dataset (benchmarks/generate.py: 20 labels, images with 20 boxes each, videos with
@@ -13,6 +13,11 @@ client, reading each response body whole. Prints medians (and p95 for the 100-ro
 - relfilter_ms: 100 files having at least 5 instances scored > 0.8 (a to-many count filter);
 - aggregate_ms: instance counts by label over the whole version;
 - old_page100_ms: the 100-row page at an old commit of main (`main@5`).
+
+Without --auth the server runs with `--local-admin` (the benchmark's loopback requests carry no
+credentials and cost no check). With --auth every request carries an API key of a team whose
+only grant is viewer on refs `main`: each request looks the key up, reads the team's grants and
+checks the version against them (`main@5` is readable as an ancestor of `main`).
 """
 
 from __future__ import annotations
@@ -35,9 +40,10 @@ from sqlalchemy import select
 
 if not __package__:  # run as `python benchmarks/graphql_bench.py`
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks.common import run
+from benchmarks.common import arguments, generated, report
 from benchmarks.generate import GeneratedDataset
 from trainingdb.server.runtime import Runtime
+from trainingdb.versioning.access import grants, identities, keys
 from trainingdb.versioning.models import Dataset
 
 PAGE100 = """
@@ -76,8 +82,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def server(database_url: str) -> Iterator[str]:
-    """`trainingdb serve` on `database_url` in its own process; its base URL once ready."""
+def server(database_url: str, local_admin: bool = True) -> Iterator[str]:
+    """`trainingdb serve` on `database_url` in its own process (`--local-admin` unless told
+    otherwise); its base URL once ready."""
     port = free_port()
     process = subprocess.Popen(
         [
@@ -91,6 +98,7 @@ def server(database_url: str) -> Iterator[str]:
             "warning",
             "--database-url",
             database_url,
+            *(["--local-admin"] if local_admin else []),
         ],
         env={**os.environ, "TRAININGDB_DATA_DIR": tempfile.mkdtemp()},
     )
@@ -138,8 +146,9 @@ def p95(samples: list[float]) -> float:
     return statistics.quantiles(samples, n=20)[-1] if len(samples) > 1 else samples[0]
 
 
-def measure(base: str, dataset: str, repeat: int) -> dict[str, Any]:
-    with httpx.Client(base_url=base, timeout=120) as client:
+def measure(base: str, dataset: str, repeat: int, key: str | None = None) -> dict[str, Any]:
+    headers = {} if key is None else {"authorization": f"Bearer {key}"}
+    with httpx.Client(base_url=base, timeout=120, headers=headers) as client:
         page = timings(client, PAGE100, repeat * 4, ds=dataset)
         figures: dict[str, Any] = {
             "page100_ms": ms(statistics.median(page)),
@@ -160,12 +169,31 @@ def measure(base: str, dataset: str, repeat: int) -> dict[str, Any]:
     return figures
 
 
-def measure_over_http(rt: Runtime, ds: GeneratedDataset, repeat: int) -> dict[str, Any]:
+def ref_scoped_key(rt: Runtime, dataset: str) -> str:
+    """An API key of a team that may read refs `main` of `dataset` only."""
+    with rt.engine.begin() as conn:
+        identities.create_team(conn, "bench-readers")
+        grants.set_grant(conn, "bench-readers", dataset, "viewer", "main")
+        return keys.create_key(conn, team="bench-readers").key
+
+
+def measure_over_http(
+    rt: Runtime, ds: GeneratedDataset, repeat: int, auth: bool = False
+) -> dict[str, Any]:
     with rt.engine.connect() as conn:
-        name = conn.scalar(select(Dataset.name).where(Dataset.id == ds.dataset_id))
-    with server(rt.url.render_as_string(hide_password=False)) as base:
-        return measure(base, str(name), repeat)
+        name = str(conn.scalar(select(Dataset.name).where(Dataset.id == ds.dataset_id)))
+    key = ref_scoped_key(rt, name) if auth else None
+    with server(rt.url.render_as_string(hide_password=False), local_admin=not auth) as base:
+        return {"auth": auth, **measure(base, name, repeat, key)}
+
+
+def main() -> None:
+    args = arguments(__doc__, 10, auth="Requests carry an API key with a ref-scoped grant.")
+    with generated(args.instances) as (rt, ds, setup):
+        figures = measure_over_http(rt, ds, args.repeat, args.auth)
+    head = {k: setup.pop(k) for k in ("instances", "generate_s")}
+    report({**head, **figures, **setup}, args.json)
 
 
 if __name__ == "__main__":
-    run(__doc__, 10, measure_over_http)
+    main()

@@ -184,8 +184,9 @@ def main() -> None:
         common = ["--database-url", url, "--blob-url", (Path(tmp) / "blobs").as_uri()]
         env = {**os.environ, "TRAININGDB_DATA_DIR": str(Path(tmp) / "data")}
         port = free_port()
+        serve = [TRAININGDB, "serve", "--port", str(port), "--log-level", "warning"]
         server = subprocess.Popen(
-            [TRAININGDB, "serve", "--port", str(port), "--log-level", "warning", *common],
+            [*serve, "--local-admin", *common],
             env=env,
             stdout=subprocess.DEVNULL,
             text=True,

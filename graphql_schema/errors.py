@@ -27,6 +27,9 @@ def error_code(error: GraphQLError) -> str:
     original = error.original_error
     if isinstance(original, TrainingdbError):
         return original.code
+    if isinstance(original, GraphQLError):
+        # graphql-core wraps its own error when a variable's value does not fit its type.
+        return "BAD_USER_INPUT"
     if original is None:
         # graphql-core raises no typed errors for documents: its messages are the contract.
         if error.message.startswith("Syntax Error"):

@@ -11,12 +11,13 @@ from enum import Enum
 from typing import Annotated, TypeVar
 
 import strawberry
-from sqlalchemy import Connection, insert
+from sqlalchemy import Connection
 
 from trainingdb import versioning as v
 from trainingdb.versioning.access.policy import Action
+from trainingdb.versioning.datasets import get_dataset_by_id
 from trainingdb.versioning.errors import InvalidInputError, MergeConflictError
-from trainingdb.versioning.models import DatasetGrant, Role
+from trainingdb.versioning.models import Role
 from trainingdb.versioning.refs import load_branches
 
 from .context import Context, run_write
@@ -135,27 +136,18 @@ AUTHOR = "Who did it, recorded with the commit."
 
 @strawberry.type
 class VersionMutations:
-    @strawberry.mutation(description="A new dataset with an empty default branch.")
+    @strawberry.mutation(
+        description="A new dataset with an empty default branch (admins; `grants set` then "
+        "gives teams their roles on it)."
+    )
     async def create_dataset(
         self, info: Info, name: str, description: str = "", default_branch: str = "main"
     ) -> Dataset:
         context = info.context
-        principal = context.gate.principal
 
         def work(c: Connection) -> v.DatasetRow:
-            row = v.create_dataset(
-                c,
-                name,
-                description=description,
-                default_branch=default_branch,
-                owner_team_id=principal.team_id,
-            )
-            if principal.team_id is not None:  # the creating team administers it
-                c.execute(
-                    insert(DatasetGrant).values(
-                        dataset_id=row.id, team_id=principal.team_id, role=Role.ADMIN.value
-                    )
-                )
+            context.gate.require_admin("create a dataset")
+            row = v.create_dataset(c, name, description=description, default_branch=default_branch)
             context.audit(c, "create the dataset", row.id, row.name, None)
             return row
 
@@ -223,8 +215,7 @@ class VersionMutations:
         gate = info.context.gate
 
         def work(c: Connection, ds: int) -> Branch:
-            if from_ is not None:
-                gate.version(c, ds, from_)
+            gate.version(c, ds, from_ or get_dataset_by_id(c, ds).default_branch)
             team = gate.principal.team_id
             v.create_branch(c, ds, name, from_, owner_team_id=team, created_by=author)
             return _branch(c, ds, name)

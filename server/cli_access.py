@@ -1,4 +1,5 @@
-"""`trainingdb teams|members|keys|grants ...`: who may use trainingdb, and on which datasets.
+"""`trainingdb teams|members|keys|grants|audit ...`: who may use trainingdb, on which datasets,
+and who changed what. Every change made here is in the audit trail, by the operator (`cli`).
 
 They work beside a running server: with the embedded PostgreSQL a second process attaches to
 the server already running on the data directory (server/embedded.py).
@@ -9,13 +10,16 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Annotated
 
+import orjson
 import typer
 from sqlalchemy import Connection
 
-from trainingdb.versioning.access import grants, identities, keys
+from trainingdb.versioning.access import audit, grants, identities, keys
+from trainingdb.versioning.access.principal import OPERATOR
 from trainingdb.versioning.errors import InvalidInputError
 
 from .cli_common import DatabaseUrl, DataDir, app, settings_of, user_errors
@@ -48,6 +52,26 @@ def _transaction(data_dir: DataDir, database_url: DatabaseUrl) -> Iterator[Conne
             yield conn
 
 
+def _audit(
+    conn: Connection,
+    action: str,
+    dataset: str | None = None,
+    refs: str | None = None,
+    **detail: object,
+) -> None:
+    """The audit event of an access change made from the command line (by the operator)."""
+    found = None if dataset is None else grants.find_dataset(conn, dataset)
+    audit.record(
+        conn,
+        OPERATOR,
+        action,
+        dataset_id=None if found is None else found.id,
+        dataset=dataset,
+        ref=refs,
+        detail=detail,
+    )
+
+
 def parse_lifetime(text: str) -> timedelta:
     """`30d`, `12h` or `90m` as a timedelta; BAD_USER_INPUT naming the option otherwise."""
     match = _LIFETIME.fullmatch(text.strip())
@@ -68,6 +92,7 @@ def teams_create(name: str, data_dir: DataDir = None, database_url: DatabaseUrl 
     """Create team NAME."""
     with _transaction(data_dir, database_url) as conn:
         team = identities.create_team(conn, name)
+        _audit(conn, "create a team", team=team.name)
     typer.echo(f"trainingdb: team {team.name!r} created")
 
 
@@ -91,6 +116,7 @@ def members_add(
     """Add member NAME to a team."""
     with _transaction(data_dir, database_url) as conn:
         member = identities.add_member(conn, team, name, email)
+        _audit(conn, "add a member", team=team, member=member.name)
     typer.echo(f"trainingdb: member {member.name!r} added to team {member.team!r}")
 
 
@@ -110,6 +136,7 @@ def keys_create(
         lifetime = parse_lifetime(expires) if expires is not None else None
     with _transaction(data_dir, database_url) as conn:
         made = keys.create_key(conn, team=team, member=member, admin=admin, expires_in=lifetime)
+        _audit(conn, "create a key", key=made.row.prefix, team=team, member=member, admin=admin)
     who = "admin" if admin and team is None else f"team {team!r}"
     if member:
         who += f", member {member!r}"
@@ -143,6 +170,7 @@ def keys_revoke(prefix: str, data_dir: DataDir = None, database_url: DatabaseUrl
     """Revoke the key with PREFIX (as `keys list` shows it); it stops working at once."""
     with _transaction(data_dir, database_url) as conn:
         key = keys.revoke_key(conn, prefix)
+        _audit(conn, "revoke a key", key=key.prefix)
     typer.echo(f"trainingdb: key {key.prefix} revoked")
 
 
@@ -158,6 +186,7 @@ def grants_set(
     """Give a team a role on a dataset (replacing its role for the same --refs)."""
     with _transaction(data_dir, database_url) as conn:
         grant = grants.set_grant(conn, team, dataset, role, refs)
+        _audit(conn, "set a grant", grant.dataset, grant.refs, team=team, role=grant.role.value)
     typer.echo(
         f"trainingdb: team {grant.team!r} is {grant.role.value} on dataset {grant.dataset!r} "
         f"refs {grant.refs!r}"
@@ -189,7 +218,39 @@ def grants_revoke(
     """Remove a team's grant on a dataset for exactly --refs."""
     with _transaction(data_dir, database_url) as conn:
         grant = grants.revoke_grant(conn, team, dataset, refs)
+        _audit(conn, "revoke a grant", grant.dataset, grant.refs, team=team)
     typer.echo(
         f"trainingdb: team {grant.team!r} no longer has {grant.role.value} on dataset "
         f"{grant.dataset!r} refs {grant.refs!r}"
     )
+
+
+@app.command("audit")
+def audit_log(
+    dataset: Annotated[
+        str | None, typer.Option("--dataset", help="Only this dataset's (name or id).")
+    ] = None,
+    limit: Annotated[int, typer.Option(help="How many events, newest first.")] = 50,
+    before: Annotated[
+        int | None, typer.Option(help="Only events older than this event id (paging).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Show the audit trail: who changed what, when, where (newest first)."""
+    with _transaction(data_dir, database_url) as conn:
+        found = None if dataset is None else grants.find_dataset(conn, dataset).id
+        rows = audit.events(conn, dataset_id=found, before=before, limit=limit)
+    for event in rows:
+        if as_json:
+            typer.echo(orjson.dumps({**asdict(event), "at": event.at.isoformat()}).decode())
+            continue
+        where = event.dataset or "-"
+        if event.ref:
+            where += f"@{event.ref}" if event.dataset else event.ref
+        detail = orjson.dumps(event.detail).decode() if event.detail else ""
+        typer.echo(
+            f"{event.id}\t{event.at:%Y-%m-%d %H:%M:%S}\t{event.actor} ({event.credential})\t"
+            f"{event.action}\t{where}\t{detail}"
+        )

@@ -68,9 +68,13 @@ class Server:
         self.stdout = ""
         self.stderr = ""
 
-    def query(self, document: str) -> dict[str, object]:
-        response = httpx.post(f"{self.url}/graphql", json={"query": document}, timeout=30)
-        response.raise_for_status()
+    def query(self, document: str, key: str | None = None, status: int = 200) -> dict[str, object]:
+        """The answer to `document` (sent with API key `key`), which must have HTTP `status`."""
+        headers = {} if key is None else {"authorization": f"Bearer {key}"}
+        response = httpx.post(
+            f"{self.url}/graphql", json={"query": document}, headers=headers, timeout=30
+        )
+        assert response.status_code == status, response.text
         body: dict[str, object] = response.json()
         return body
 

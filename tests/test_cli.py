@@ -132,8 +132,34 @@ def migrated_url(empty_database_url: URL) -> URL:
 @pytest.mark.parametrize("workers", [1, 2])
 def test_serve_answers_and_stops_on_ctrl_c(migrated_url: URL, workers: int) -> None:
     env = environment(TRAININGDB_DATABASE_URL=dsn(migrated_url))
-    with serving("serve", "--workers", str(workers), env=env) as server:
+    with serving("serve", "--workers", str(workers), "--local-admin", env=env) as server:
         assert server.query("{ datasets { name branches { name } } }") == {"data": {"datasets": []}}
         status = server.interrupt()
     assert status == 0, server.stderr
     assert "GraphiQL at http://127.0.0.1:" in server.stdout
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_serve_refuses_anonymous_requests_and_takes_a_key_made_while_it_runs(
+    migrated_url: URL, workers: int
+) -> None:
+    env = environment(TRAININGDB_DATABASE_URL=dsn(migrated_url))
+    with serving("serve", "--workers", str(workers), env=env) as server:
+        refused = server.query("{ datasets { name } }", status=401)
+        assert refused["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"  # type: ignore[index]
+        made = run("keys", "create", "--admin", env=env)
+        assert made.returncode == 0, made.stderr
+        key = made.stdout.strip().splitlines()[-1]
+        assert server.query("{ datasets { name } }", key) == {"data": {"datasets": []}}
+        assert run("keys", "revoke", key.split("_")[1], env=env).returncode == 0
+        server.query("{ datasets { name } }", key, status=401)
+        assert server.interrupt() == 0, server.stderr
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "192.0.2.1", "::"])  # noqa: S104 (refused)
+def test_local_admin_refuses_a_host_that_is_not_loopback(host: str) -> None:
+    result = run("serve", "--local-admin", "--host", host, "--port", str(free_port()))
+    assert result.returncode == 2
+    assert one_error_line(result.stderr).startswith(
+        f"trainingdb: error: --local-admin: refusing to serve {host!r} without authentication"
+    )

@@ -23,6 +23,9 @@ from sqlalchemy import Connection, Engine
 
 from trainingdb.server.blobs import BlobStore
 from trainingdb.versioning import jobs as queue
+from trainingdb.versioning.access import audit
+from trainingdb.versioning.access.policy import authorize_job, principal_from_json
+from trainingdb.versioning.datasets import get_dataset_by_id
 from trainingdb.versioning.errors import TrainingdbError
 from trainingdb.versioning.jobs import JobRow, LeaseLost
 from trainingdb.versioning.models import JobKind
@@ -72,10 +75,20 @@ class JobContext:
 
     def apply(self, write: Callable[[Connection], dict[str, Any]]) -> dict[str, Any]:
         """Run `write` and mark the job succeeded with its result (and the latest counts), in
-        one transaction."""
+        one transaction, with its audit event (who the job acted for)."""
         with self.engine.begin() as conn:
             result = write(conn)
             queue.finish(conn, self.job, self.worker, result, **self.counts)
+            params = self.job.params
+            audit.record(
+                conn,
+                principal_from_json(self.job.principal),
+                f"{self.job.kind} job",
+                dataset_id=self.job.dataset_id,
+                dataset=get_dataset_by_id(conn, self.job.dataset_id).name,
+                ref=str(params.get("branch") or params.get("version") or "") or None,
+                detail={"job": self.job.id, "done": self.counts.get("done")},
+            )
         return result
 
 
@@ -129,6 +142,8 @@ class Worker:
             return
         context = JobContext(self.engine, self.blobs, job, self.name)
         try:
+            with self.engine.connect() as conn:  # the submitter's rights, as they are now
+                authorize_job(conn, job.dataset_id, job.kind, job.params, job.principal)
             handler(context)
         except JobFailed as failed:
             counts = {k: context.counts[k] for k in ("total", "done") if k in context.counts}

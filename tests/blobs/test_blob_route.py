@@ -16,6 +16,7 @@ from sqlalchemy import Engine, insert
 from trainingdb import versioning as v
 from trainingdb.graphql_schema.links import BlobLinks
 from trainingdb.server.app import create_app
+from trainingdb.server.auth import Authenticator
 from trainingdb.server.blobs import BlobStore, LocalBlobStore, S3BlobStore
 from trainingdb.versioning.models import Blob
 
@@ -61,8 +62,10 @@ async def file_url(client: httpx.AsyncClient, name: str) -> str:
 
 
 def client_for(engine: Engine, store: BlobStore | None) -> httpx.AsyncClient:
-    app = create_app(engine, store, SECRET if store is not None else None)
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
+    auth = Authenticator(engine, local_admin=True)
+    app = create_app(engine, store, SECRET if store is not None else None, auth)
+    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
+    return httpx.AsyncClient(transport=transport, base_url="http://testserver")
 
 
 async def test_a_folder_link_serves_the_bytes(engine: Engine, tmp_path: Path) -> None:

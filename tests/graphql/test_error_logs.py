@@ -24,6 +24,19 @@ def test_a_domain_error_is_one_line_without_traceback(
     assert records[0].exc_info is None
 
 
+def test_a_variable_that_does_not_fit_its_type_is_bad_input(
+    engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    document = (
+        'mutation($l: LabelInput!) { createLabel(dataset: "d", branch: "main", label: $l) { id } }'
+    )
+    with caplog.at_level(logging.INFO):
+        (error,) = run(engine, document, l={})["errors"]
+    assert error["code"] == "BAD_USER_INPUT"
+    assert "required field 'name'" in error["message"]
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
 def test_a_bug_is_logged_once_with_its_traceback_and_hidden(
     caplog: pytest.LogCaptureFixture,
 ) -> None:

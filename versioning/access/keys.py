@@ -171,3 +171,18 @@ def authenticate(conn: Connection, presented: str) -> Principal:
         raise UnauthenticatedError("the API key is not valid")
     credential = f"key:{match.group(1)}"
     return Principal(row.team_id, row[2], row.member_id, row[4], row.is_admin, credential)
+
+
+def live_key(conn: Connection, prefix: str) -> None:
+    """live_key: UNAUTHENTICATED unless the key with `prefix` exists and is neither revoked nor
+    expired (a job queued with a key is checked again when it runs); one index probe."""
+    live = conn.scalar(
+        select(
+            ApiKey.revoked_at.is_(None)
+            & (ApiKey.expires_at.is_(None) | (ApiKey.expires_at > func.now()))
+        ).where(ApiKey.prefix == prefix)
+    )
+    if not live:
+        raise UnauthenticatedError(
+            f"the API key {prefix} that submitted this was revoked or expired"
+        )

@@ -34,7 +34,7 @@ from sqlalchemy import ColumnElement, Connection, select, true
 
 from trainingdb.versioning.datasets import DatasetRow, get_dataset, get_dataset_by_id
 from trainingdb.versioning.errors import ForbiddenError, NotFoundError
-from trainingdb.versioning.models import Dataset, DatasetGrant, Role, Tag
+from trainingdb.versioning.models import Dataset, DatasetGrant, JobKind, Role, Tag
 from trainingdb.versioning.refs import BranchRow, load_branches
 from trainingdb.versioning.versions import (
     Version,
@@ -44,6 +44,7 @@ from trainingdb.versioning.versions import (
     working_version,
 )
 
+from .keys import live_key
 from .principal import Principal
 
 
@@ -319,6 +320,12 @@ class Gate:
             )
         return access
 
+    def require_admin(self, what: str) -> None:
+        """require_admin: FORBIDDEN unless the principal is an admin (an admin key, the local
+        admin, the operator): actions on no dataset, such as creating one."""
+        if not self.principal.admin:
+            raise ForbiddenError(f"{what} needs an admin; {self._who()} is not one")
+
     def _who(self) -> str:
         return f"team {self.principal.team!r}" if self.principal.team else "this principal"
 
@@ -353,3 +360,25 @@ def principal_from_json(value: Mapping[str, Any]) -> Principal:
         admin=bool(value.get("admin", False)),
         credential=str(value.get("credential", "cli")),
     )
+
+
+def authorize_job(
+    conn: Connection, dataset_id: int, kind: str, params: Mapping[str, Any], who: Mapping[str, Any]
+) -> Principal:
+    """authorize_job: the principal a job acts for, if it may still do what the job does —
+    checked when a worker runs it, so a key revoked or a grant withdrawn since it was queued
+    stops it (UNAUTHENTICATED / NOT_FOUND / FORBIDDEN); O(grants + refs)."""
+    principal = principal_from_json(who)
+    if principal.credential.startswith("key:"):
+        live_key(conn, principal.credential.removeprefix("key:"))
+    gate = Gate(principal)
+    if kind == JobKind.EXPORT:
+        dataset = gate.dataset_by_id(conn, dataset_id).dataset
+        gate.version(conn, dataset_id, str(params.get("version") or dataset.default_branch))
+    else:
+        branch = str(params.get("branch") or "main")
+        needs = Action.EDIT_INSTANCES
+        if kind == JobKind.IMPORT_MEDIA or params.get("create_labels"):
+            needs = Action.EDIT_LABELS_AND_FILES
+        gate.require(conn, dataset_id, needs, branch)
+    return principal
