@@ -9,6 +9,7 @@ from trainingdb.versioning import datasets
 from trainingdb.versioning.access.policy import readable_datasets
 from trainingdb.versioning.errors import InvalidInputError
 
+from .access_admin import AccessMutations, AccessQueries
 from .context import Context, run_read
 from .edits import EntityMutations
 from .errors import Schema
@@ -20,7 +21,7 @@ from .version_edits import VersionMutations
 
 
 @strawberry.type
-class Query:
+class CatalogQuery:
     @strawberry.field(description="Every dataset the caller may read, by name.")
     async def datasets(self, info: strawberry.Info[Context, None]) -> list[Dataset]:
         readable = readable_datasets(info.context.gate.principal)
@@ -53,7 +54,8 @@ class Query:
         return await run_read(info.context.engine, lambda conn: get_job(conn, gate, str(id)))
 
 
-Mutation = merge_types("Mutation", (VersionMutations, EntityMutations))
+Query = merge_types("Query", (CatalogQuery, AccessQueries))
+Mutation = merge_types("Mutation", (VersionMutations, EntityMutations, AccessMutations))
 
 schema = Schema(
     query=Query,

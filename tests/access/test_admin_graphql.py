@@ -165,7 +165,7 @@ def test_admin_sets_lists_and_revokes_grants(engine: Engine, world: World) -> No
 def test_a_team_is_refused_the_admin_operations(engine: Engine, world: World) -> None:
     keepers = world["keepers"]
     before = _count(engine)
-    for document, variables in [
+    calls: list[tuple[str, dict[str, Any]]] = [
         (CREATE_TEAM, {"name": "delta"}),
         (ADD_MEMBER, {"team": "keepers", "name": "eve"}),
         (CREATE_KEY, {"team": "keepers"}),
@@ -176,7 +176,8 @@ def test_a_team_is_refused_the_admin_operations(engine: Engine, world: World) ->
         (GRANTS, {}),
         (GRANTS, {"team": "keepers"}),
         (AUDIT_LOG, {}),
-    ]:
+    ]
+    for document, variables in calls:
         out = run_as(engine, keepers, document, **variables)
         assert _codes(out) == {"FORBIDDEN"}, (document, out)
     assert _count(engine) == before
@@ -251,7 +252,7 @@ def test_audit_log_pages_and_is_scoped(engine: Engine, world: World) -> None:
 
 def test_bad_input_writes_nothing(engine: Engine, world: World) -> None:
     before = _count(engine)
-    for document, variables, code in [
+    calls: list[tuple[str, dict[str, Any], str]] = [
         (SET_GRANT, {"team": "keepers", "dataset": "owls", "role": "owner"}, "BAD_USER_INPUT"),
         (
             SET_GRANT,
@@ -269,7 +270,8 @@ def test_bad_input_writes_nothing(engine: Engine, world: World) -> None:
         (REVOKE_KEY, {"prefix": "ffffffffffff"}, "NOT_FOUND"),
         (AUDIT_LOG, {"before": "x"}, "BAD_USER_INPUT"),
         (AUDIT_LOG, {"first": 0}, "BAD_USER_INPUT"),
-    ]:
+    ]
+    for document, variables, code in calls:
         assert _codes(run(engine, document, **variables)) == {code}, (document, variables)
     assert _count(engine) == before
     # a team's own refused attempt writes nothing either
