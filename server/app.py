@@ -19,7 +19,7 @@ import orjson
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
@@ -73,10 +73,10 @@ class Authenticated:
         self.auth = auth
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        request = Request(scope)
+        request = HTTPConnection(scope)  # an HTTP request or a WebSocket handshake
         state = scope.setdefault("state", {})
         state["request_id"] = request.headers.get("x-request-id") or uuid.uuid4().hex
-        if scope["type"] == "http" and request.method == "GET" and _wants_html(request):
+        if scope["type"] == "http" and scope["method"] == "GET" and _wants_html(request):
             state["principal"] = NOBODY  # the GraphiQL page only: no operation runs
             await self.inner(scope, receive, send)
             return
@@ -100,7 +100,7 @@ class Authenticated:
         await self.inner(scope, receive, send)
 
 
-def _wants_html(request: Request) -> bool:
+def _wants_html(request: HTTPConnection) -> bool:
     return "text/html" in request.headers.get("accept", "") and not request.query_params
 
 

@@ -11,6 +11,7 @@ import httpx
 import orjson
 import pytest
 from sqlalchemy import Engine
+from starlette.types import Message
 
 from tests.access.test_oidc import Provider, claims
 from trainingdb import versioning as v
@@ -193,3 +194,28 @@ async def test_an_oidc_token_acts_for_its_team_and_member(
     assert (status, body["data"]) == (200, {"datasets": [{"name": "herons"}]})
     status, body = await post(make_client(oidc=None), DATASETS, token)
     assert (status, _code(body)) == (401, "UNAUTHENTICATED")
+
+
+async def test_a_websocket_without_credentials_is_refused(engine: Engine) -> None:
+    app = create_app(engine, auth=Authenticator(engine))
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return {"type": "websocket.connect"}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "websocket",
+        "path": "/graphql",
+        "root_path": "",
+        "scheme": "ws",
+        "query_string": b"",
+        "headers": [],
+        "client": ("203.0.113.9", 40000),
+        "server": ("t", 80),
+        "subprotocols": ["graphql-transport-ws"],
+    }
+    await app(scope, receive, send)
+    assert [(m["type"], m.get("code")) for m in sent] == [("websocket.close", 4401)]
