@@ -41,7 +41,7 @@ class Loaders:
     """Batch loaders, new per request so no result outlives the request that read it."""
 
     engine: Engine
-    principal: Principal
+    gate: Gate
     branches: DataLoader[int, list[BranchRow]] = field(init=False)
     grants: DataLoader[int, tuple[Grant, ...]] = field(init=False)
 
@@ -51,9 +51,12 @@ class Loaders:
             return [found[i] for i in ids]
 
         async def load_grants(ids: Sequence[int]) -> list[tuple[Grant, ...]]:
-            if self.principal.admin:
+            known, principal = self.gate.grants, self.gate.principal
+            if principal.admin:
                 return [() for _ in ids]
-            found = await run_read(self.engine, lambda c: grants_of(c, self.principal, ids))
+            if known is not None:
+                return [known.get(i, ()) for i in ids]
+            found = await run_read(self.engine, lambda c: grants_of(c, principal, ids))
             return [found[i] for i in ids]
 
         self.branches = DataLoader(load_fn=load_branches)
@@ -73,12 +76,14 @@ class Context:
     def for_request(
         cls,
         engine: Engine,
-        principal: Principal,
+        principal: Principal | Gate,
         links: BlobLinks | None = None,
         request_id: str | None = None,
     ) -> Context:
-        """A fresh context for one GraphQL request acting as `principal`."""
-        return cls(engine, Loaders(engine, principal), Gate(principal), links, request_id)
+        """A fresh context for one GraphQL request acting as `principal` (or through a gate
+        already made for it, with its grants read)."""
+        gate = principal if isinstance(principal, Gate) else Gate(principal)
+        return cls(engine, Loaders(engine, gate), gate, links, request_id)
 
     async def read_in(self, dataset_id: int, read: Callable[[Connection, DatasetAccess], T]) -> T:
         """`read(conn, access)` on a dataset the principal may read (else NOT_FOUND)."""

@@ -28,10 +28,11 @@ from strawberry.asgi import GraphQL
 
 from trainingdb.graphql_schema import Context, schema
 from trainingdb.graphql_schema.links import BlobLinks
-from trainingdb.versioning.access.principal import NOBODY, Principal
+from trainingdb.versioning.access.policy import Gate
+from trainingdb.versioning.access.principal import NOBODY
 from trainingdb.versioning.errors import UnauthenticatedError
 
-from .auth import Authenticator
+from .auth import Authenticator, lookup_engine
 from .blob_route import blob_endpoint
 from .blobs import BlobStore, open_blob_store
 from .database import create_db_engine, parse_database_url
@@ -57,16 +58,17 @@ class GraphQLApp(GraphQL[Context, None]):
         links = None
         if self.secret is not None:
             links = BlobLinks(self.secret, base_url=str(request.base_url).rstrip("/"))
-        principal: Principal = request.state.principal
+        gate: Gate = request.state.gate
         request_id: str = request.state.request_id
-        return Context.for_request(self.engine, principal, links, request_id)
+        return Context.for_request(self.engine, gate, links, request_id)
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
 
 
 class Authenticated:
-    """ASGI wrapper: the request's principal into `scope["state"]`, or 401 UNAUTHENTICATED."""
+    """ASGI wrapper: the request's gate (its principal's policy) into `scope["state"]`, or 401
+    UNAUTHENTICATED."""
 
     def __init__(self, inner: GraphQLApp, auth: Authenticator) -> None:
         self.inner = inner
@@ -77,12 +79,12 @@ class Authenticated:
         state = scope.setdefault("state", {})
         state["request_id"] = request.headers.get("x-request-id") or uuid.uuid4().hex
         if scope["type"] == "http" and scope["method"] == "GET" and _wants_html(request):
-            state["principal"] = NOBODY  # the GraphiQL page only: no operation runs
+            state["gate"] = Gate(NOBODY)  # the GraphiQL page only: no operation runs
             await self.inner(scope, receive, send)
             return
         peer = request.client.host if request.client else None
         try:
-            principal = await asyncio.to_thread(self.auth.principal, request.headers, peer)
+            gate = await asyncio.to_thread(self.auth.gate, request.headers, peer)
         except UnauthenticatedError as error:
             if scope["type"] == "websocket":
                 await WebSocket(scope, receive, send).close(code=4401, reason=error.message)
@@ -96,7 +98,7 @@ class Authenticated:
             )
             await response(scope, receive, send)
             return
-        state["principal"] = principal
+        state["gate"] = gate
         await self.inner(scope, receive, send)
 
 
@@ -147,9 +149,16 @@ def create_app(
 
 
 def authenticator(engine: Engine, settings: Settings, *, local_admin: bool) -> Authenticator:
-    """The server's authenticator: API keys, OIDC tokens when configured, and the local admin."""
+    """The server's authenticator: API keys, OIDC tokens when configured, and the local admin.
+    Its lookup engine lives as long as the process (dispose with `close_authenticator`)."""
     oidc = settings.oidc
-    return Authenticator(engine, None if oidc is None else OidcVerifier(oidc), local_admin)
+    verifier = None if oidc is None else OidcVerifier(oidc)
+    return Authenticator(engine, verifier, local_admin, lookup_engine(engine))
+
+
+def close_authenticator(auth: Authenticator) -> None:
+    if auth.lookups is not None:
+        auth.lookups.dispose()
 
 
 def app_from_env() -> Starlette:
@@ -161,12 +170,14 @@ def app_from_env() -> Starlette:
     engine = create_db_engine(parse_database_url(settings.database_url))
     blobs = open_blob_store(settings.blob_url, settings.data_dir)
 
+    auth = authenticator(engine, settings, local_admin=os.environ.get(LOCAL_ADMIN) == "1")
+
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
+        close_authenticator(auth)
         engine.dispose()
 
-    auth = authenticator(engine, settings, local_admin=os.environ.get(LOCAL_ADMIN) == "1")
     app = create_app(engine, blobs, load_secret(settings), auth)
     app.router.lifespan_context = lifespan
     return app

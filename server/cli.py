@@ -17,7 +17,7 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from .app import authenticator, create_app
+from .app import authenticator, close_authenticator, create_app
 from .auth import is_loopback
 from .cli_common import (
     BlobUrl,
@@ -63,7 +63,10 @@ def _serve(
     if workers == 1:
         auth = authenticator(runtime.engine, runtime.settings, local_admin=local_admin)
         app = create_app(runtime.engine, runtime.blobs, runtime.secret, auth)
-        uvicorn.run(app, host=host, port=port, log_level=log_level)
+        try:
+            uvicorn.run(app, host=host, port=port, log_level=log_level)
+        finally:
+            close_authenticator(auth)
         return
     if local_admin:
         os.environ[LOCAL_ADMIN] = "1"

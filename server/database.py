@@ -39,13 +39,18 @@ def _json_serializer(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
-def create_db_engine(url: URL | str, *, pool_size: int = 10) -> Engine:
-    """A pooled engine whose JSONB values are encoded by orjson."""
+def create_db_engine(
+    url: URL | str, *, pool_size: int = 10, pre_ping: bool = True, autocommit: bool = False
+) -> Engine:
+    """A pooled engine whose JSONB values are encoded by orjson. Without `pre_ping` a checkout
+    costs no round trip, and the caller must retry once when a stale connection fails
+    (`DBAPIError.connection_invalidated`); `autocommit` suits single read-only statements."""
     return create_engine(
         url,
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=True,
+        pool_pre_ping=pre_ping,
+        **({"isolation_level": "AUTOCOMMIT"} if autocommit else {}),
         json_serializer=_json_serializer,
         json_deserializer=orjson.loads,
         connect_args={

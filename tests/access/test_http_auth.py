@@ -16,7 +16,7 @@ from starlette.types import Message
 from tests.access.test_oidc import Provider, claims
 from trainingdb import versioning as v
 from trainingdb.server.app import create_app
-from trainingdb.server.auth import Authenticator
+from trainingdb.server.auth import Authenticator, lookup_engine
 from trainingdb.server.oidc import OidcVerifier
 from trainingdb.versioning.access import audit, grants, identities, keys
 
@@ -219,3 +219,23 @@ async def test_a_websocket_without_credentials_is_refused(engine: Engine) -> Non
     }
     await app(scope, receive, send)
     assert [(m["type"], m.get("code")) for m in sent] == [("websocket.close", 4401)]
+
+
+async def test_a_key_lookup_survives_a_connection_the_database_dropped(
+    engine: Engine, world: dict[str, str]
+) -> None:
+    lookups = lookup_engine(engine)  # no pre-ping: a dead connection fails once, then is retried
+    try:
+        auth = Authenticator(engine, lookups=lookups)
+        app = create_app(engine, auth=auth)
+        transport = httpx.ASGITransport(app=app, client=("203.0.113.9", 40000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            assert (await post(client, DATASETS, world["admin"]))[0] == 200
+            with lookups.connect() as conn:
+                pid = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+            with engine.connect() as conn:
+                assert conn.exec_driver_sql(f"SELECT pg_terminate_backend({int(pid)})").scalar()
+            status, body = await post(client, DATASETS, world["admin"])
+            assert status == 200, body
+    finally:
+        lookups.dispose()

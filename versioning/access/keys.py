@@ -19,8 +19,9 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, Select, bindparam, func, insert, select, update
 
 from trainingdb.versioning.errors import (
     ConflictError,
@@ -142,19 +143,15 @@ def revoke_key(conn: Connection, prefix: str) -> KeyRow:
     return _key_rows(conn, prefix)[0]
 
 
-def authenticate(conn: Connection, presented: str) -> Principal:
-    """authenticate: the principal `presented` (a whole key) acts as, or UNAUTHENTICATED when it
-    is malformed, unknown, revoked or expired; one index probe."""
-    match = _FORMAT.fullmatch(presented.strip())
-    if match is None:
-        raise UnauthenticatedError("the API key is not valid")
-    row = conn.execute(
+def key_statement() -> Select[*tuple[Any, ...]]:
+    """The key row `authenticate` reads, by the bound parameter `prefix`."""
+    return (
         select(
             ApiKey.key_hash,
             ApiKey.team_id,
-            Team.name,
+            Team.name.label("team"),
             ApiKey.member_id,
-            Member.name,
+            Member.name.label("member"),
             ApiKey.is_admin,
             (
                 ApiKey.revoked_at.is_(None)
@@ -163,14 +160,37 @@ def authenticate(conn: Connection, presented: str) -> Principal:
         )
         .outerjoin(Team, Team.id == ApiKey.team_id)
         .outerjoin(Member, Member.id == ApiKey.member_id)
-        .where(ApiKey.prefix == match.group(1))
-    ).one_or_none()
-    if row is None or not hmac.compare_digest(row.key_hash, _digest(match.group(0))):
+        .where(ApiKey.prefix == bindparam("prefix"))
+    )
+
+
+_KEY = key_statement()
+
+
+def key_prefix(presented: str) -> str:
+    """key_prefix: the lookup prefix of a well-formed key; UNAUTHENTICATED otherwise."""
+    match = _FORMAT.fullmatch(presented.strip())
+    if match is None:
+        raise UnauthenticatedError("the API key is not valid")
+    return match.group(1)
+
+
+def principal_of(row: Any, presented: str) -> Principal:
+    """principal_of: the principal of key row `row` (from `key_statement`) if `presented` is
+    its key and it is live; UNAUTHENTICATED otherwise. The comparison is constant-time."""
+    if row is None or not hmac.compare_digest(row.key_hash, _digest(presented.strip())):
         raise UnauthenticatedError("the API key is not valid")
     if not row.live:
         raise UnauthenticatedError("the API key is not valid")
-    credential = f"key:{match.group(1)}"
-    return Principal(row.team_id, row[2], row.member_id, row[4], row.is_admin, credential)
+    credential = f"key:{key_prefix(presented)}"
+    return Principal(row.team_id, row.team, row.member_id, row.member, row.is_admin, credential)
+
+
+def authenticate(conn: Connection, presented: str) -> Principal:
+    """authenticate: the principal `presented` (a whole key) acts as, or UNAUTHENTICATED when it
+    is malformed, unknown, revoked or expired; one index probe."""
+    row = conn.execute(_KEY, {"prefix": key_prefix(presented)}).one_or_none()
+    return principal_of(row, presented)
 
 
 def live_key(conn: Connection, prefix: str) -> None:
