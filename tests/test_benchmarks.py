@@ -63,6 +63,14 @@ SCRIPTS = {
     "graphql_bench.py": (5_000, GRAPHQL_FIGURES),
     # Every request with a key whose team may read refs `main` only.
     "graphql_bench.py --auth": (5_000, GRAPHQL_FIGURES),
+    "auth_overhead.py": (
+        5_000,
+        {
+            f"{case}_{figure}"
+            for case in ("page100", "page10k", "old_page100")
+            for figure in ("open_ms", "auth_ms")
+        },
+    ),
 }
 
 

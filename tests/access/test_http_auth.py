@@ -232,7 +232,7 @@ async def test_a_key_lookup_survives_a_connection_the_database_dropped(
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
             assert (await post(client, DATASETS, world["admin"]))[0] == 200
             with lookups.connect() as conn:
-                pid = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+                pid = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
             with engine.connect() as conn:
                 assert conn.exec_driver_sql(f"SELECT pg_terminate_backend({int(pid)})").scalar()
             status, body = await post(client, DATASETS, world["admin"])

@@ -198,26 +198,32 @@ class DatasetAccess:
 
     def reachable(self, conn: Connection, branch_id: int, seq: int) -> bool:
         """reachable: whether state (branch_id, seq) is in the lineage of a readable branch's
-        head or a readable tag (rule 4); O(refs x lineage depth)."""
-        if self.reads_everything():
+        head or a readable tag (rule 4); O(refs x lineage depth), tags read only if needed."""
+        if self.reads_everything() or self._from_branches(branch_id, seq):
             return True
-        for branch in self.branches.values():
-            live = branch.deleted_at is None and self.branch_readable(branch)
-            if live and working_version(self.branches, branch).contains(branch_id, seq):
-                return True
         for name, tag_branch, tag_seq in self.tags(conn):
             tagged = version_at(self.branches, tag_branch, tag_seq, name)
             if self.role_on(name) is not None and tagged.contains(branch_id, seq):
                 return True
         return False
 
+    def _from_branches(self, branch_id: int, seq: int) -> bool:
+        for branch in self.branches.values():
+            live = branch.deleted_at is None and self.branch_readable(branch)
+            if live and working_version(self.branches, branch).contains(branch_id, seq):
+                return True
+        return False
+
     def version_readable(self, conn: Connection, version: Version) -> bool:
-        """version_readable: rules 3 and 4 for a resolved version; O(refs)."""
+        """version_readable: rules 3 and 4 for a resolved version; O(refs). A branch, or a
+        `branch@seq` of a readable branch, costs no statement."""
         if self.reads_everything():
             return True
         branch = self.branches.get(version.branch_id)
         if branch is not None and version.ref == branch.name:
             return self.branch_readable(branch)
+        if self._from_branches(version.branch_id, version.seq):
+            return True
         tagged = any(name == version.ref for name, _, _ in self.tags(conn))
         if tagged and self.role_on(version.ref) is not None:
             return True
