@@ -62,7 +62,8 @@ def _serve(
 ) -> None:
     if workers == 1:
         auth = authenticator(runtime.engine, runtime.settings, local_admin=local_admin)
-        app = create_app(runtime.engine, runtime.blobs, runtime.secret, auth)
+        origins = runtime.settings.cors_origins
+        app = create_app(runtime.engine, runtime.blobs, runtime.secret, auth, origins)
         try:
             uvicorn.run(app, host=host, port=port, log_level=log_level)
         finally:

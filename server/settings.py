@@ -5,6 +5,10 @@
 | TRAININGDB_DATABASE_URL  | (unset: embedded PostgreSQL) | an external PostgreSQL to use instead |
 | TRAININGDB_BLOB_URL      | file://<data dir>/blobs      | where media bytes are stored          |
 | TRAININGDB_SECRET_KEY    | <data dir>/secret.key        | signs blob links (share it: servers)  |
+| TRAININGDB_CORS_ORIGINS  | (unset: no browser origin)   | origins whose pages may call the API  |
+
+TRAININGDB_CORS_ORIGINS is a comma-separated list of origins (`https://labels.example.com`,
+`http://localhost:5173`), or `*` for any; each is a scheme and a host, with a port if needed.
 
 | OIDC setting                 | default            | meaning                                   |
 | TRAININGDB_OIDC_ISSUER       | (unset: no OIDC)   | the `iss` that bearer tokens must carry   |
@@ -32,6 +36,7 @@ BLOB_URL = "TRAININGDB_BLOB_URL"
 # Set by `serve --local-admin` for its worker processes; not a user setting.
 LOCAL_ADMIN = "TRAININGDB_LOCAL_ADMIN"
 SECRET_KEY = "TRAININGDB_SECRET_KEY"  # noqa: S105 (the variable's name)
+CORS_ORIGINS = "TRAININGDB_CORS_ORIGINS"
 OIDC_ISSUER = "TRAININGDB_OIDC_ISSUER"
 OIDC_AUDIENCE = "TRAININGDB_OIDC_AUDIENCE"
 OIDC_JWKS_URL = "TRAININGDB_OIDC_JWKS_URL"
@@ -59,6 +64,21 @@ class OidcSettings:
     member_claim: str = DEFAULT_MEMBER_CLAIM
 
 
+def parse_origins(text: str) -> tuple[str, ...]:
+    """The origins of TRAININGDB_CORS_ORIGINS; SettingsError naming one that is not an origin."""
+    origins = tuple(part.strip().rstrip("/") for part in text.split(",") if part.strip())
+    for origin in origins:
+        if origin == "*":
+            continue
+        parts = urlsplit(origin)
+        if parts.scheme not in {"http", "https"} or not parts.hostname or parts.path:
+            raise SettingsError(
+                f"{CORS_ORIGINS}: {origin!r} is not an origin: give a scheme and a host, "
+                "and a port if needed (https://labels.example.com), or *"
+            )
+    return origins
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     data_dir: Path
@@ -70,6 +90,7 @@ class Settings:
     oidc_jwks_url: str | None = None
     oidc_team_claim: str = DEFAULT_TEAM_CLAIM
     oidc_member_claim: str = DEFAULT_MEMBER_CLAIM
+    cors_origins: tuple[str, ...] = ()
 
     @classmethod
     def resolve(
@@ -99,6 +120,7 @@ class Settings:
             oidc_jwks_url=env.get(OIDC_JWKS_URL) or None,
             oidc_team_claim=env.get(OIDC_TEAM_CLAIM) or DEFAULT_TEAM_CLAIM,
             oidc_member_claim=env.get(OIDC_MEMBER_CLAIM) or DEFAULT_MEMBER_CLAIM,
+            cors_origins=parse_origins(env.get(CORS_ORIGINS) or ""),
         )
 
     @property

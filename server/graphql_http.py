@@ -1,0 +1,212 @@
+"""GraphQL over HTTP at /graphql: authentication first, then Strawberry, answering by the
+GraphQL-over-HTTP specification (https://graphql.github.io/graphql-over-http/draft/).
+
+- Media types: `application/graphql-response+json` when the client accepts it, else
+  `application/json`; an Accept header that allows neither is 406.
+- Status codes: a request error (the document does not parse or validate, a variable does not
+  fit its type) has no `data` entry; with `application/graphql-response+json` it is 400, with
+  `application/json` 200 as the specification keeps for older clients. A response with `data`
+  (even null, a field error) is 200.
+- Methods: queries by GET or POST, mutations by POST only (405 with `Allow: POST` over GET),
+  other methods 405; a POST body that is not `application/json` is 415, one that is not JSON
+  or has no query 400. These answers are JSON too: `{"errors": [{"message": ...}]}`.
+- Authentication (server/auth.py): without valid credentials 401 UNAUTHENTICATED before
+  Strawberry sees the request (a WebSocket handshake is closed with 4401). The GraphiQL page (a
+  browser's GET for HTML) needs no credentials; the queries it sends do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+import orjson
+from cross_web import HTTPException
+from sqlalchemy import Engine
+from starlette.requests import HTTPConnection, Request
+from starlette.responses import JSONResponse, Response
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse
+
+from trainingdb.graphql_schema import Context, schema
+from trainingdb.graphql_schema.links import BlobLinks
+from trainingdb.versioning.access.policy import Gate
+from trainingdb.versioning.access.principal import NOBODY
+from trainingdb.versioning.errors import UnauthenticatedError
+
+from .auth import Authenticator
+
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+JSON = "application/json"
+
+
+class ORJSONResponse(JSONResponse):
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
+
+
+def negotiate(accept: str | None) -> str | None:
+    """negotiate: the media type to answer in for an Accept header (None: neither is
+    acceptable). The specification's type wins a tie, as it asks."""
+    if not accept:
+        return JSON
+    best: tuple[float, str] | None = None
+    for item in accept.split(","):
+        kind, *params = (part.strip() for part in item.split(";"))
+        quality = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        served = {
+            GRAPHQL_RESPONSE: GRAPHQL_RESPONSE,
+            JSON: JSON,
+            "application/*": JSON,
+            "*/*": JSON,
+        }.get(kind.lower())
+        if served is None or quality <= 0:
+            continue
+        rank = (quality, served)
+        if best is None or rank[0] > best[0] or (rank[0] == best[0] and served == GRAPHQL_RESPONSE):
+            best = rank
+    return None if best is None else best[1]
+
+
+def error_body(message: str, **extensions: object) -> dict[str, Any]:
+    error: dict[str, Any] = {"message": message}
+    if extensions:
+        error["extensions"] = extensions
+    return {"errors": [error]}
+
+
+# Strawberry's own refusals (raised as HTTPException with a text reason), by the status the
+# specification gives them.
+_STATUS_OF = {
+    "mutations are not allowed when using GET": 405,
+    "Unsupported content type": 415,
+}
+
+
+def is_request_error(response: GraphQLHTTPResponse) -> bool:
+    """is_request_error: the response of a request that never executed (parse, validation or
+    variable errors): errors without a path, and no data."""
+    errors: list[dict[str, Any]] = list(response.get("errors") or [])  # type: ignore[arg-type]
+    return (
+        bool(errors)
+        and response.get("data") is None
+        and all(not error.get("path") for error in errors)
+    )
+
+
+class GraphQLApp(GraphQL[Context, None]):
+    """Strawberry's ASGI view with a per-request context, orjson encoding and the
+    specification's media types and status codes."""
+
+    def __init__(self, engine: Engine, secret: bytes | None = None) -> None:
+        super().__init__(schema, graphql_ide="graphiql")
+        self.engine = engine
+        self.secret = secret
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        html = request.method == "GET" and "text/html" in request.headers.get("accept", "")
+        media = negotiate(request.headers.get("accept"))
+        if media is None and not html:
+            message = f"this endpoint answers {GRAPHQL_RESPONSE} or {JSON}"
+            await ORJSONResponse(error_body(message), status_code=406)(scope, receive, send)
+            return
+        scope.setdefault("state", {})["media_type"] = media or JSON
+        try:
+            response = await self.run(request)
+        except HTTPException as refused:
+            status = _STATUS_OF.get(refused.reason, refused.status_code)
+            headers = {}
+            if status == 405:
+                get = request.method == "GET"
+                headers["Allow"] = "POST" if get else "GET, POST"
+            response = ORJSONResponse(
+                error_body(refused.reason), status_code=status, headers=headers
+            )
+        await response(scope, receive, send)
+
+    async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
+        links = None
+        if self.secret is not None:
+            links = BlobLinks(self.secret, base_url=str(request.base_url).rstrip("/"))
+        gate: Gate = request.state.gate
+        request_id: str = request.state.request_id
+        return Context.for_request(self.engine, gate, links, request_id)
+
+    async def get_sub_response(self, request: Request | WebSocket) -> Response:
+        sub_response = await super().get_sub_response(request)
+        sub_response.media_type = getattr(request.state, "media_type", JSON)
+        return sub_response
+
+    def create_response(
+        self,
+        response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse],
+        sub_response: Response,
+    ) -> Response:
+        media = sub_response.media_type or JSON
+        status = 200
+        if isinstance(response_data, dict) and is_request_error(response_data):
+            response_data.pop("data", None)  # the request never executed: no data entry
+            if media == GRAPHQL_RESPONSE:
+                status = 400
+        response = super().create_response(response_data, sub_response)
+        response.headers["content-type"] = f"{media}; charset=utf-8"
+        if not sub_response.status_code:
+            response.status_code = status
+        return response
+
+    def encode_json(self, data: object) -> bytes:
+        return orjson.dumps(data)
+
+
+class Authenticated:
+    """ASGI wrapper: the request's gate (its principal's policy) into `scope["state"]`, or 401
+    UNAUTHENTICATED."""
+
+    def __init__(self, inner: GraphQLApp, auth: Authenticator) -> None:
+        self.inner = inner
+        self.auth = auth
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = HTTPConnection(scope)  # an HTTP request or a WebSocket handshake
+        state = scope.setdefault("state", {})
+        state["request_id"] = request.headers.get("x-request-id") or uuid.uuid4().hex
+        if scope["type"] == "http" and scope["method"] == "GET" and _wants_html(request):
+            state["gate"] = Gate(NOBODY)  # the GraphiQL page only: no operation runs
+            await self.inner(scope, receive, send)
+            return
+        peer = request.client.host if request.client else None
+        try:
+            gate = await asyncio.to_thread(self.auth.gate, request.headers, peer)
+        except UnauthenticatedError as error:
+            if scope["type"] == "websocket":
+                await WebSocket(scope, receive, send).close(code=4401, reason=error.message)
+                return
+            media = negotiate(request.headers.get("accept")) or JSON
+            response = ORJSONResponse(
+                error_body(error.message, code=error.code),
+                status_code=401,
+                headers={"WWW-Authenticate": 'Bearer realm="trainingdb"'},
+                media_type=media,
+            )
+            await response(scope, receive, send)
+            return
+        state["gate"] = gate
+        await self.inner(scope, receive, send)
+
+
+def _wants_html(request: HTTPConnection) -> bool:
+    return "text/html" in request.headers.get("accept", "") and not request.query_params
