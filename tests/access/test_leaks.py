@@ -243,6 +243,8 @@ def test_writes_cannot_start_from_an_unreadable_version(
             'dataset: "zoo", name: "viewers/copy", from: "secret") { name } }',
         )
         assert only_error(copied)["code"] == "NOT_FOUND"
+        untag = ask(engine, world, 'mutation { deleteTag(dataset: "zoo", name: "secret-v1") }')
+        assert only_error(untag)["code"] == "NOT_FOUND"  # an unreadable tag looks absent
         tagged = ask(
             engine,
             world,

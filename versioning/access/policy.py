@@ -319,7 +319,7 @@ class Gate:
             branch = live_branch(access.branches, ref)
             owner = None if branch is None else branch.owner_team_id
             role = access.role_on(ref, owner)
-            if branch is not None and role is None:
+            if role is None and (branch is not None or self._hidden_tag(conn, access, ref)):
                 raise NotFoundError(f"no branch, tag or commit called {ref!r}")
             if owner is not None and owner == self.principal.team_id:
                 needed = OWNER_MATRIX.get(action, needed)
@@ -332,6 +332,14 @@ class Gate:
                 f"{self._who()} has {role.value if role else 'no role there'}"
             )
         return access
+
+    @staticmethod
+    def _hidden_tag(conn: Connection, access: DatasetAccess, name: str) -> bool:
+        """Whether `name` is a tag the principal may not read (it must look absent)."""
+        for tag, branch_id, seq in access.tags(conn):
+            if tag == name:
+                return not access.tag_readable(conn, tag, branch_id, seq)
+        return False
 
     def require_admin(self, what: str) -> None:
         """require_admin: FORBIDDEN unless the principal is an admin (an admin key, the local
