@@ -249,7 +249,9 @@ def import_annotations(ctx: JobContext) -> dict[str, Any]:
     def write(conn: Connection) -> dict[str, Any]:
         files = _files(conn, ctx.job.dataset_id, branch)
         labels, required, created_labels = _labels(conn, ctx.job.dataset_id, branch, wanted)
-        base = id_block(NAMESPACE, digest.hexdigest())
+        # The dataset is part of the ids: the same file imported into two datasets must not
+        # make entities that share ids (an id alone names one entity, e.g. for federation).
+        base = id_block(NAMESPACE, ctx.job.dataset_id, digest.hexdigest())
         validator = Validator(files, labels, required, source, params.get("model_run"), base)
         try:
             drafts = READERS[fmt][0](path)

@@ -25,6 +25,12 @@ SHA = "9" * 64
 
 @pytest.fixture
 def dataset(engine: Engine) -> int:
+    return make_dataset(engine)
+
+
+def make_dataset(engine: Engine) -> int:
+    """A dataset with labels car and person (which requires `occluded`), and files committed
+    on main."""
     with engine.begin() as conn:
         ds = v.create_dataset(conn, f"ann{next(_names)}").id
         conn.execute(
@@ -130,6 +136,23 @@ def test_a_valid_file_applies_and_a_rerun_creates_nothing(
     again = run_job(engine, worker, dataset, **params)
     assert again.result == {"created": 0, "existing": 3, "failed": 0, "labels_created": 0}
     assert len(instances(engine, dataset)) == 3
+
+
+def test_one_file_imported_into_two_datasets_makes_different_ids(
+    engine: Engine, worker: Worker, dataset: int, tmp_path: Path
+) -> None:
+    """Ids are stable per dataset (a rerun finds its rows) but not shared between datasets,
+    where a federated `_entities` or a history lookup by id must find one entity."""
+    path = jsonl(tmp_path / "preds.jsonl", GOOD)
+    other = make_dataset(engine)
+    for target in (dataset, other):
+        done = run_job(engine, worker, target, path=str(path), format="jsonl")
+        assert done.status is JobStatus.SUCCEEDED, (done.message, done.errors)
+    with engine.connect() as conn:
+        first = set(v.read(conn, dataset, "main", "instance"))
+        second = set(v.read(conn, other, "main", "instance"))
+    assert len(first) == len(second) == 3
+    assert not first & second
 
 
 BAD_LINES = [
