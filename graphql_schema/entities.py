@@ -82,7 +82,9 @@ class LabelOrder:
     direction: Direction = Direction.ASC
 
 
-@strawberry.type(description="A class of annotation (car, person), by unique name.")
+@strawberry.federation.type(
+    keys=["id"], description="A class of annotation (car, person), by unique name."
+)
 class Label:
     id: strawberry.ID
     name: str
@@ -92,9 +94,15 @@ class Label:
     created_at: datetime
 
 
-@strawberry.type(description="An annotation or prediction on a file, or on one video frame.")
+@strawberry.federation.type(
+    keys=["id", "id version"],
+    description="An annotation or prediction on a file, or on one video frame.",
+)
 class Instance:
     id: strawberry.ID
+    version: str = strawberry.field(
+        description="The version this object was read at (the ref as given): with `id`, a key."
+    )
     file_id: strawberry.ID
     frame_number: int | None = strawberry.field(description="Set on frame-level instances.")
     label_id: strawberry.ID
@@ -121,9 +129,15 @@ class Instance:
     file: File
 
 
-@strawberry.type(description="A media file (image, video, text, ...) by unique name.")
+@strawberry.federation.type(
+    keys=["id", "id version"],
+    description="A media file (image, video, text, ...) by unique name.",
+)
 class File:
     id: strawberry.ID
+    version: str = strawberry.field(
+        description="The version this object was read at (the ref as given): with `id`, a key."
+    )
     name: str
     blob_sha256: str
     media_type: str

@@ -56,7 +56,7 @@ def with_code(error: GraphQLError) -> GraphQLError:
     )
 
 
-class Schema(strawberry.Schema):
+class Schema(strawberry.federation.Schema):
     """Strawberry's schema, logging errors by kind: a client's mistake (a domain error, or a
     document that does not parse or validate) is one line at INFO; anything else was already
     logged with its traceback by `with_code`, so Strawberry's own traceback is not repeated."""

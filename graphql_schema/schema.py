@@ -12,7 +12,7 @@ from trainingdb.versioning.errors import InvalidInputError
 from .access_admin import AccessMutations, AccessQueries
 from .context import Context, run_read
 from .edits import EntityMutations
-from .errors import Schema
+from .federation import Subgraph
 from .guards import extensions
 from .jobs import BatchJob, get_job
 from .passthrough import ExecutionContext
@@ -57,7 +57,7 @@ class CatalogQuery:
 Query = merge_types("Query", (CatalogQuery, AccessQueries))
 Mutation = merge_types("Mutation", (VersionMutations, EntityMutations, AccessMutations))
 
-schema = Schema(
+schema = Subgraph(
     query=Query,
     mutation=Mutation,
     types=[Branch],

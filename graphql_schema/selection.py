@@ -18,6 +18,7 @@ from graphql import (
     InlineFragmentNode,
     SelectionSetNode,
     get_named_type,
+    is_abstract_type,
 )
 from graphql.execution import values as graphql_values
 from graphql.execution.values import get_argument_values, get_directive_values
@@ -82,14 +83,23 @@ class _Collector:
                 grouped.setdefault(key, []).append(selection)
             elif isinstance(selection, InlineFragmentNode):
                 condition = selection.type_condition
-                if condition is None or condition.name.value == parent.name:
+                if condition is None or self._applies(condition.name.value, parent):
                     self._visit(parent, selection.selection_set, grouped)
             elif isinstance(selection, FragmentSpreadNode):
                 fragment: Any = self.info.fragments[selection.name.value]
                 # graphql-core 3.3 wraps definitions in FragmentDetails; 3.2 gives them bare.
                 definition = getattr(fragment, "definition", fragment)
-                if definition.type_condition.name.value == parent.name:
+                if self._applies(definition.type_condition.name.value, parent):
                     self._visit(parent, definition.selection_set, grouped)
+
+    def _applies(self, condition: str, parent: GraphQLObjectType) -> bool:
+        """A fragment on `condition` applies to `parent` objects: it is `parent`, or an abstract
+        type `parent` belongs to (the `_Entity` union of `_entities`)."""
+        if condition == parent.name:
+            return True
+        schema = self.info.schema
+        named = schema.get_type(condition)
+        return is_abstract_type(named) and schema.is_sub_type(named, parent)
 
     def _picked(self, parent: GraphQLObjectType, key: str, nodes: list[FieldNode]) -> Picked:
         name = nodes[0].name.value
@@ -108,6 +118,13 @@ def selected(info: GraphQLResolveInfo[Any]) -> tuple[Picked, ...]:
     named = get_named_type(info.return_type)
     assert isinstance(named, GraphQLObjectType), named
     return _Collector(info).fields(named, info.field_nodes)
+
+
+def selected_as(info: GraphQLResolveInfo[Any], parent: GraphQLObjectType) -> tuple[Picked, ...]:
+    """What the query selects under the field being resolved for objects of type `parent`, when
+    the field's type is abstract (`_entities: [_Entity]`): fragments on `parent` or on an
+    abstract type containing it apply."""
+    return _Collector(info).fields(parent, info.field_nodes)
 
 
 def child(picked: Iterable[Picked], name: str) -> list[Picked]:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from sqlalchemy import (
     ColumnElement,
     FromClause,
@@ -227,6 +228,11 @@ _LABEL_SCALARS = {
 }
 
 
+def _version(shaper: Shaper, picked: Picked, row: FromClause) -> Json:
+    """The ref the statement reads at, as a JSON string (a bound parameter)."""
+    return text_literal(orjson.dumps(shaper.version.ref).decode())
+
+
 def _file_url(shaper: Shaper, picked: Picked, row: FromClause) -> Json:
     """A signed link to the file's bytes, when the server serves blobs; else null."""
     if shaper.links is None:
@@ -292,11 +298,13 @@ NODE_FIELDS: dict[str, dict[str, Builder]] = {
         "instances": _to_many_instances("entity_id", "file_entity_id"),
         "instanceCount": _count_instances("entity_id", "file_entity_id"),
         "url": _file_url,
+        "version": _version,
     },
     "Instance": {
         **{k: column(c) for k, c in _INSTANCE_SCALARS.items()},
         "label": _related_one(LABELS, "label_entity_id"),
         "file": _related_one(FILES, "file_entity_id"),
+        "version": _version,
     },
     "Frame": {
         "fileId": column("file_entity_id"),

@@ -60,7 +60,10 @@ class FrameRange:
     to: int | None = None
 
 
-@strawberry.type(description="A collection of media and their annotations, under version control.")
+@strawberry.federation.type(
+    keys=["id"],
+    description="A collection of media and their annotations, under version control.",
+)
 class Dataset:
     pk: strawberry.Private[int]
     id: strawberry.ID

@@ -19,6 +19,7 @@ from graphql import (
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLScalarType,
+    GraphQLUnionType,
     Undefined,
     get_named_type,
 )
@@ -87,6 +88,8 @@ def _value(name: str, kind: GraphQLInputType, ids: dict[str, str]) -> Any:
     if isinstance(kind, GraphQLEnumType):
         return next(iter(kind.values))
     assert isinstance(kind, GraphQLScalarType), kind
+    if kind.name == "_Any":  # a federation representation: the dataset's instance
+        return {"__typename": "Instance", "id": ids["entity"]}
     if kind.name == "ID":
         return ids["job"] if name == "id" and ids.get("root") == "job" else ids["entity"]
     if kind.name == "String":
@@ -98,7 +101,7 @@ def _value(name: str, kind: GraphQLInputType, ids: dict[str, str]) -> Any:
 
 def _selection(kind: Any) -> str:
     named = get_named_type(kind)
-    return " { __typename }" if isinstance(named, GraphQLObjectType) else ""
+    return " { __typename }" if isinstance(named, GraphQLObjectType | GraphQLUnionType) else ""
 
 
 def _calls() -> list[tuple[str, str]]:
@@ -139,6 +142,8 @@ def test_the_walk_finds_every_root_field() -> None:
 def test_no_grant_reads_and_changes_nothing(
     engine: Engine, world: dict[str, Any], operation: str, name: str
 ) -> None:
+    if name == "_service":
+        pytest.skip("the subgraph's SDL is the schema, as introspection is: not data")
     document, variables = _document(operation, name, world["ids"])
     out = run_as(engine, world["principal"], document, **variables)
     if "errors" in out:

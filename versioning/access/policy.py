@@ -273,6 +273,11 @@ class Gate:
             found if found is not None else self.access(conn, get_dataset_by_id(conn, dataset_id))
         )
 
+    def access_by_id(self, conn: Connection, dataset_id: int) -> DatasetAccess:
+        """access_by_id: `dataset_by_id`, from the request's cache when it was read already."""
+        found = self._access.get(dataset_id)
+        return found if found is not None else self.dataset_by_id(conn, dataset_id)
+
     def forget(self, dataset_id: int) -> None:
         """forget: drop what was cached of a dataset (after a write changed its refs)."""
         self._access.pop(dataset_id, None)
