@@ -8,7 +8,8 @@ list is resolved at once, in one worker-thread hop on one pooled connection:
 2. per (type, dataset, version) group: the gate resolves the version (NOT_FOUND if the caller may
    not read it) and ONE statement shapes every entity of the group as JSON for the selection under
    `... on Type`, keyed by entity id;
-3. datasets: one statement for all of them.
+3. datasets, and branches, tags and commits by id: one statement per type, each item checked
+   against the caller's access to its dataset.
 
 Each item is a `Shaped` (passed through like list pages), a Python object, or a NotFoundError,
 which graphql-core turns into `null` plus an error at `["_entities", i]`.
@@ -16,6 +17,7 @@ which graphql-core turns into `null` plus an error at `["_entities", i]`.
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -27,11 +29,12 @@ from sqlalchemy import Connection, bindparam, func, literal, select, union_all
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from strawberry.federation.schema import FederationAny
 
-from trainingdb.versioning import datasets
-from trainingdb.versioning.access.policy import Gate, readable_datasets
+from trainingdb.versioning import commits, datasets, tags
+from trainingdb.versioning.access.policy import DatasetAccess, Gate, readable_datasets
 from trainingdb.versioning.errors import ConflictError, NotFoundError
 from trainingdb.versioning.models import Dataset as DatasetModel
 from trainingdb.versioning.models import DatasetGrant, EntityType
+from trainingdb.versioning.refs import live_branches_by_ids
 from trainingdb.versioning.tables import KINDS
 from trainingdb.versioning.visibility import visible
 
@@ -127,6 +130,8 @@ def resolve_representations(
             wanted[type_name].add(eid)
         elif type_name == "Dataset" and str(value).isdigit():
             dataset_ids[n] = int(str(value))
+        elif type_name in CATALOG:
+            continue  # _catalog resolves these
         else:
             results[n] = _missing(str(type_name), value)
 
@@ -158,6 +163,7 @@ def resolve_representations(
                 f"{type_name} id {str(eid)!r} names entities in {len(hits)} datasets"
             )
 
+    _catalog(conn, gate, representations, results)
     if dataset_ids:
         from .types import Dataset
 
@@ -171,6 +177,63 @@ def resolve_representations(
             d = by_id.get(pk)
             results[n] = Dataset.from_row(d) if d else NotFoundError(f"no dataset has id {pk}")
     return results
+
+
+CATALOG = ("Branch", "Tag", "Commit")
+
+
+def _catalog(
+    conn: Connection,
+    gate: Gate,
+    representations: Sequence[Mapping[str, Any]],
+    results: list[Any],
+) -> None:
+    """Branches, tags and commits by id: one statement per type, then each checked against the
+    caller's access to its dataset (read once per dataset); NOT_FOUND where it may not read."""
+    from .types import Branch
+    from .versions import Commit, Tag
+
+    wanted: dict[str, dict[int, Any]] = {t: {} for t in CATALOG}
+    for n, rep in enumerate(representations):
+        type_name, value = rep.get("__typename"), str(rep.get("id"))
+        if type_name not in CATALOG:
+            continue
+        key: Any = None
+        if type_name == "Commit":
+            with contextlib.suppress(ValueError):  # not a UUID: not found, like a missing one
+                key = uuid.UUID(value)
+        elif value.isdigit():
+            key = int(value)
+        if key is None:
+            results[n] = _missing(str(type_name), value)
+        else:
+            wanted[str(type_name)][n] = key
+
+    def readable(dataset_id: int) -> DatasetAccess | None:
+        try:
+            return gate.access_by_id(conn, dataset_id)
+        except NotFoundError:
+            return None
+
+    found: dict[tuple[str, Any], Any] = {}
+    if wanted["Commit"]:
+        for commit in commits.by_ids(conn, list(set(wanted["Commit"].values()))):
+            access = readable(commit.dataset_id)
+            if access is not None and access.reachable(conn, commit.branch_id, commit.seq):
+                found[("Commit", commit.id)] = Commit.from_row(commit, access.branches)
+    if wanted["Branch"]:
+        for branch in live_branches_by_ids(conn, list(set(wanted["Branch"].values()))):
+            access = readable(branch.dataset_id)
+            if access is not None and access.branch_readable(branch):
+                found[("Branch", branch.id)] = Branch.from_row(branch)
+    if wanted["Tag"]:
+        for tag in tags.by_ids(conn, list(set(wanted["Tag"].values()))):
+            access = readable(tag.dataset_id)
+            if access is not None and access.tag_readable(conn, tag.name, tag.branch_id, tag.seq):
+                found[("Tag", tag.id)] = Tag.from_row(tag, access.branches)
+    for type_name, positions in wanted.items():
+        for n, key in positions.items():
+            results[n] = found.get((type_name, key)) or _missing(type_name, str(key))
 
 
 class Subgraph(Schema):

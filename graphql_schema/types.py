@@ -40,8 +40,9 @@ VERSION = "A branch, tag, commit id or branch@seq; default: the default branch's
 QUERY = "A filter in the text language (docs/QUERIES.md), ANDed with `where`."
 
 
-@strawberry.type(description="A line of versions of a dataset.")
+@strawberry.federation.type(keys=["id"], description="A line of versions of a dataset.")
 class Branch:
+    id: strawberry.ID = strawberry.field(description="Unique among every dataset's branches.")
     name: str
     head_seq: int = strawberry.field(description="Sequence number of the branch's last commit.")
     protected: bool
@@ -50,7 +51,11 @@ class Branch:
     @classmethod
     def from_row(cls, row: BranchRow) -> Branch:
         return cls(
-            name=row.name, head_seq=row.head_seq, protected=row.protected, created_at=row.created_at
+            id=strawberry.ID(str(row.id)),
+            name=row.name,
+            head_seq=row.head_seq,
+            protected=row.protected,
+            created_at=row.created_at,
         )
 
 

@@ -42,8 +42,11 @@ def content_json(kind: EntityType, content: Mapping[str, Any]) -> Any:
     }
 
 
-@strawberry.type(description="A named, immutable version: a commit of a branch.")
+@strawberry.federation.type(
+    keys=["id"], description="A named, immutable version: a commit of a branch."
+)
 class Tag:
+    id: strawberry.ID = strawberry.field(description="Unique among every dataset's tags.")
     name: str
     branch: str
     seq: int
@@ -56,6 +59,7 @@ class Tag:
     def from_row(cls, row: tags.TagRow, branches: Mapping[int, BranchRow]) -> Tag:
         branch = branches[row.branch_id].name
         return cls(
+            id=strawberry.ID(str(row.id)),
             name=row.name,
             branch=branch,
             seq=row.seq,
@@ -66,7 +70,11 @@ class Tag:
         )
 
 
-@strawberry.type(description="A committed state of a branch.")
+@strawberry.federation.type(
+    keys=["id"],
+    description="A committed state of a branch; immutable, so what a model run should name as "
+    "the data it was trained on.",
+)
 class Commit:
     id: strawberry.ID
     branch: str

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -94,4 +95,10 @@ def log(conn: Connection, dataset_id: int, ref: str, limit: int = 100) -> list[C
         .order_by(Commit.ordinal.desc())
         .limit(limit)
     )
+    return [CommitRow(**row._asdict()) for row in rows]
+
+
+def by_ids(conn: Connection, ids: Sequence[uuid.UUID]) -> list[CommitRow]:
+    """by_ids: the commits with these ids, in any dataset (ids are UUIDs); one statement."""
+    rows = conn.execute(select(*_COLUMNS).where(Commit.id.in_(list(ids))))
     return [CommitRow(**row._asdict()) for row in rows]

@@ -70,6 +70,15 @@ def branches_of(conn: Connection, dataset_ids: Sequence[int]) -> dict[int, list[
     return {dataset_id: result.get(dataset_id, []) for dataset_id in dataset_ids}
 
 
+def live_branches_by_ids(conn: Connection, ids: Sequence[int]) -> list[BranchRow]:
+    """live_branches_by_ids: the live branches with these ids, in any dataset; one statement
+    (branches are few)."""
+    rows = conn.execute(
+        select(*BRANCH_COLUMNS).where(Branch.id.in_(list(ids)), Branch.deleted_at.is_(None))
+    )
+    return [BranchRow(*row) for row in rows]
+
+
 def check_ref_name_free(conn: Connection, dataset_id: int, name: str) -> None:
     """CONFLICT if `name` is a live branch or a tag: the two share one namespace per dataset."""
     branch = select(Branch.id).where(

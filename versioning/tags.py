@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -81,4 +82,10 @@ def delete_tag(conn: Connection, dataset_id: int, name: str) -> None:
 def list_tags(conn: Connection, dataset_id: int) -> list[TagRow]:
     """The dataset's tags, by name."""
     rows = conn.execute(select(*_COLUMNS).where(Tag.dataset_id == dataset_id).order_by(Tag.name))
+    return [TagRow(*row) for row in rows]
+
+
+def by_ids(conn: Connection, ids: Sequence[int]) -> list[TagRow]:
+    """by_ids: the tags with these ids, in any dataset; one statement (tags are few)."""
+    rows = conn.execute(select(*_COLUMNS).where(Tag.id.in_(list(ids))))
     return [TagRow(*row) for row in rows]

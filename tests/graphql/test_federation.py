@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 from trainingdb import versioning as v
 from trainingdb.versioning.access import grants, identities
 from trainingdb.versioning.access.principal import Principal
+from trainingdb.versioning.refs import load_branches
 
 from .execute import run, run_as, statements
 from .world import build
@@ -198,3 +199,43 @@ async def test_entities_and_the_sdl_over_http(
     text_of = orjson.loads(sdl.content)["data"]["_service"]["sdl"]
     assert 'type Instance @key(fields: "id") @key(fields: "id version")' in text_of
     assert '@link(url: "https://specs.apollo.dev/federation/v2' in text_of
+
+
+CATALOG = """
+query($r: [_Any!]!) {
+  _entities(representations: $r) {
+    ... on Commit { id version message }
+    ... on Branch { id name }
+    ... on Tag { id name version }
+  }
+}
+"""
+
+
+def test_commits_branches_and_tags_by_id(engine: Engine, world: dict[str, Any]) -> None:
+    with engine.connect() as conn:
+        log = v.log(conn, world["ds"], "exp")
+        branches = {b.name: b.id for b in load_branches(conn, world["ds"]).values()}
+        (tag,) = [t for t in v.list_tags(conn, world["ds"]) if t.name == "first"]
+    main_commit = next(c for c in log if c.seq == 1)
+    reps = [
+        {"__typename": "Commit", "id": main_commit.id.hex},
+        {"__typename": "Branch", "id": str(branches["exp"])},
+        {"__typename": "Tag", "id": str(tag.id)},
+        {"__typename": "Commit", "id": uuid.uuid4().hex},
+        {"__typename": "Branch", "id": "x"},
+    ]
+    with statements(engine) as seen:
+        out = run(engine, CATALOG, r=reps)
+    items = out["data"]["_entities"]
+    assert items[0] == {"id": main_commit.id.hex, "version": "main@1", "message": "load"}
+    assert items[1] == {"id": str(branches["exp"]), "name": "exp"}
+    assert items[2] == {"id": str(tag.id), "name": "first", "version": "main@1"}
+    assert items[3:] == [None, None]
+    assert [e["code"] for e in out["errors"]] == ["NOT_FOUND", "NOT_FOUND"]
+    assert len(seen) <= 5  # one per type, and the dataset's access once
+
+    viewer = run_as(engine, world["viewer"], CATALOG, r=reps[:3])["data"]["_entities"]
+    assert viewer[0]["id"] == main_commit.id.hex  # main@1 is an ancestor of main
+    assert viewer[1] is None  # exp is not granted
+    assert viewer[2]["name"] == "first"  # the tag names a state of main
