@@ -12,6 +12,8 @@ from enum import Enum
 from typing import Generic, TypeVar
 
 import strawberry
+from strawberry.federation.schema_directives import Key
+from strawberry.federation.types import FieldSet
 from strawberry.scalars import JSON
 
 from .filters.inputs import InstanceWhere
@@ -83,6 +85,14 @@ class LabelOrder:
 
 
 @strawberry.federation.type(
+    keys=[Key(fields=FieldSet("id"), resolvable=False)],
+    description="A model run, owned by another subgraph (the models team's); here only its id.",
+)
+class ModelRun:
+    id: strawberry.ID
+
+
+@strawberry.federation.type(
     keys=["id"], description="A class of annotation (car, person), by unique name."
 )
 class Label:
@@ -121,7 +131,10 @@ class Instance:
     attributes: JSON
     score: float | None
     source: str = strawberry.field(description="human or model.")
-    model_run: str | None
+    model_run: ModelRun | None = strawberry.field(
+        description="The model run that made this prediction: an entity of the models team's "
+        "subgraph, by id (`where: {modelRun: ...}` filters on that id)."
+    )
     track_id: str | None
     author: str
     created_at: datetime = strawberry.field(description="When this revision was written.")

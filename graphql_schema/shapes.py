@@ -19,6 +19,7 @@ from sqlalchemy import (
     FromClause,
     Text,
     and_,
+    case,
     func,
     literal,
     select,
@@ -233,6 +234,16 @@ def _version(shaper: Shaper, picked: Picked, row: FromClause) -> Json:
     return text_literal(orjson.dumps(shaper.version.ref).decode())
 
 
+def _model_run(shaper: Shaper, picked: Picked, row: FromClause) -> Json:
+    """The model run a prediction came from, as a reference to the models team's subgraph
+    entity (its id alone); null for what no model made."""
+    pairs = [
+        (p.key, text_literal('"ModelRun"') if p.name == "__typename" else as_json(row.c.model_run))
+        for p in picked.children
+    ]
+    return case((row.c.model_run.is_(None), text_literal("null")), else_=obj(pairs))
+
+
 def _file_url(shaper: Shaper, picked: Picked, row: FromClause) -> Json:
     """A signed link to the file's bytes, when the server serves blobs; else null."""
     if shaper.links is None:
@@ -302,6 +313,7 @@ NODE_FIELDS: dict[str, dict[str, Builder]] = {
     },
     "Instance": {
         **{k: column(c) for k, c in _INSTANCE_SCALARS.items()},
+        "modelRun": _model_run,
         "label": _related_one(LABELS, "label_entity_id"),
         "file": _related_one(FILES, "file_entity_id"),
         "version": _version,

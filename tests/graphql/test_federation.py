@@ -239,3 +239,15 @@ def test_commits_branches_and_tags_by_id(engine: Engine, world: dict[str, Any]) 
     assert viewer[0]["id"] == main_commit.id.hex  # main@1 is an ancestor of main
     assert viewer[1] is None  # exp is not granted
     assert viewer[2]["name"] == "first"  # the tag names a state of main
+
+
+def test_a_prediction_names_its_model_run_for_the_models_subgraph(
+    engine: Engine, world: dict[str, Any]
+) -> None:
+    document = """{ dataset(name: "filters") { instances(first: 500) {
+        nodes { source modelRun { __typename id } } } } }"""
+    nodes = run(engine, document)["data"]["dataset"]["instances"]["nodes"]
+    runs = {(n["source"], None if n["modelRun"] is None else n["modelRun"]["id"]) for n in nodes}
+    assert {r for s, r in runs if s == "model"} == {"r1", "r2"}
+    assert {r for s, r in runs if s == "human"} == {None}
+    assert all(n["modelRun"] is None or n["modelRun"]["__typename"] == "ModelRun" for n in nodes)
