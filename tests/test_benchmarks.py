@@ -21,6 +21,7 @@ GRAPHQL_FIGURES = {
     "relfilter_ms",
     "aggregate_ms",
     "old_page100_ms",
+    "entities1k_ms",
 }
 SCRIPTS = {
     "versioning_bench.py": (
