@@ -86,8 +86,9 @@ def _versioned_indexes(table: str, *, row_keys: bool = True) -> tuple[Any, ...]:
             "seq_to",
             postgresql_where=text("seq_to IS NOT NULL"),
         ),
-        # history of one entity across every branch.
-        Index(f"ix_{table}_entity", "dataset_id", "entity_id"),
+        # one entity across every branch (history), and an id alone (federation's _entities,
+        # which must first find the dataset): the entity id leads (migration 0008).
+        Index(f"ix_{table}_entity", "entity_id", "dataset_id"),
     )
 
 
