@@ -23,15 +23,16 @@ from graphql import (
     Undefined,
     get_named_type,
 )
-from sqlalchemy import Engine, insert
+from sqlalchemy import Engine
 
+from tests.access.seed import seeded_dataset
 from tests.graphql.execute import run_as
 from trainingdb import versioning as v
 from trainingdb.graphql_schema import schema
 from trainingdb.versioning import jobs
 from trainingdb.versioning.access import identities
 from trainingdb.versioning.access.principal import Principal
-from trainingdb.versioning.models import Blob, JobKind
+from trainingdb.versioning.models import JobKind
 from trainingdb.versioning.refs import load_branches
 
 GRAPHQL = schema._schema
@@ -41,28 +42,8 @@ DATASET = "secret-birds"
 @pytest.fixture(scope="module")
 def world(engine: Engine) -> dict[str, Any]:
     with engine.begin() as conn:
-        ds = v.create_dataset(conn, DATASET).id
-        conn.execute(
-            insert(Blob).values(
-                dataset_id=ds, sha256="b" * 64, size=1, mime="image/png", storage_key="b"
-            )
-        )
-        (label,) = v.create(conn, ds, "main", "label", [{"name": "owl"}])
-        (file,) = v.create(
-            conn,
-            ds,
-            "main",
-            "file",
-            [{"name": "o.png", "blob_sha256": "b" * 64, "media_type": "image"}],
-        )
-        (instance,) = v.create(
-            conn,
-            ds,
-            "main",
-            "instance",
-            [{"file_entity_id": file, "label_entity_id": label, "kind": "classification"}],
-        )
-        v.commit(conn, ds, "main", "load", "test")
+        made = seeded_dataset(conn, DATASET)
+        ds, instance = made.dataset_id, made.instance
         v.create_branch(conn, ds, "side", "main")
         v.create_tag(conn, ds, "v1", "main")
         job = jobs.submit(conn, ds, JobKind.EXPORT, {"version": "main", "format": "jsonl"})

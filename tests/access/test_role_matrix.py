@@ -16,15 +16,16 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, insert
+from sqlalchemy import Engine
 
+from tests.access.seed import seeded_dataset
 from tests.graphql.execute import run_as
 from trainingdb import versioning as v
 from trainingdb.versioning.access import identities
 from trainingdb.versioning.access.grants import set_grant
 from trainingdb.versioning.access.policy import DATASET_WIDE, MATRIX, Action, at_least
 from trainingdb.versioning.access.principal import Principal
-from trainingdb.versioning.models import Blob, Role
+from trainingdb.versioning.models import Role
 
 _numbers = itertools.count()
 
@@ -43,28 +44,8 @@ def build(engine: Engine, role: Role | None, refs: str | None) -> World:
     n = next(_numbers)
     name = f"m{n}"
     with engine.begin() as conn:
-        ds = v.create_dataset(conn, name).id
-        conn.execute(
-            insert(Blob).values(
-                dataset_id=ds, sha256="a" * 64, size=1, mime="image/png", storage_key="a"
-            )
-        )
-        (label,) = v.create(conn, ds, "main", "label", [{"name": "car"}])
-        (file,) = v.create(
-            conn,
-            ds,
-            "main",
-            "file",
-            [{"name": "a.png", "blob_sha256": "a" * 64, "media_type": "image"}],
-        )
-        (instance,) = v.create(
-            conn,
-            ds,
-            "main",
-            "instance",
-            [{"file_entity_id": file, "label_entity_id": label, "kind": "classification"}],
-        )
-        v.commit(conn, ds, "main", "load", "test")
+        made = seeded_dataset(conn, name)
+        ds, instance = made.dataset_id, made.instance
         for branch in ("side", "old", "team-a/x", "team-a/side", "team-a/old"):
             v.create_branch(conn, ds, branch, "main")
         for side in ("side", "team-a/side"):  # something to merge and to revert to
@@ -77,7 +58,7 @@ def build(engine: Engine, role: Role | None, refs: str | None) -> World:
             assert refs is not None
             set_grant(conn, team.name, name, role.value, refs)
     who = Principal(team.id, team.name, None, None, False, "test")
-    return World(name, str(instance), str(label), who)
+    return World(name, str(instance), str(made.label), who)
 
 
 # Each operation: (action, document, variables given the world and the scope's ref prefix).
