@@ -33,7 +33,7 @@ from trainingdb.versioning import commits, datasets, tags
 from trainingdb.versioning.access.policy import DatasetAccess, Gate, readable_datasets
 from trainingdb.versioning.errors import ConflictError, NotFoundError
 from trainingdb.versioning.models import Dataset as DatasetModel
-from trainingdb.versioning.models import DatasetGrant, EntityType
+from trainingdb.versioning.models import EntityType
 from trainingdb.versioning.refs import live_branches_by_ids
 from trainingdb.versioning.tables import KINDS
 from trainingdb.versioning.visibility import visible
@@ -69,13 +69,7 @@ def _homes(
             )
             .distinct()
         )
-        if not principal.admin:
-            query = query.where(
-                table.c.dataset_id.in_(
-                    select(DatasetGrant.dataset_id).where(DatasetGrant.team_id == principal.team_id)
-                )
-            )
-        parts.append(query)
+        parts.append(query.where(readable_datasets(principal, table.c.dataset_id)))
     found: dict[tuple[str, uuid.UUID], list[int]] = defaultdict(list)
     if parts:
         for t, eid, ds in conn.execute(union_all(*parts) if len(parts) > 1 else parts[0]):
@@ -95,7 +89,7 @@ def _shape_group(
     (plus the gate's cached reads of the dataset's access and refs)."""
     type_name, dataset_id, ref = key
     if ref is None:  # the dataset's default branch; its access is cached by the gate
-        ref = gate.access_by_id(conn, dataset_id).dataset.default_branch
+        ref = gate.dataset_by_id(conn, dataset_id).dataset.default_branch
     shaper = Shaper(gate.version(conn, dataset_id, ref), links)
     row = shaper.alias(SHAPED[type_name])
     node = shaper.node(type_name, picked, row)
@@ -211,7 +205,7 @@ def _catalog(
 
     def readable(dataset_id: int) -> DatasetAccess | None:
         try:
-            return gate.access_by_id(conn, dataset_id)
+            return gate.dataset_by_id(conn, dataset_id)
         except NotFoundError:
             return None
 

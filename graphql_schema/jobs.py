@@ -13,7 +13,7 @@ import strawberry
 from sqlalchemy import Connection, Table, select
 from strawberry.scalars import JSON
 
-from trainingdb.versioning.access.policy import DatasetAccess, Gate
+from trainingdb.versioning.access.policy import DatasetAccess, Gate, principal_json
 from trainingdb.versioning.errors import InvalidInputError, NotFoundError
 from trainingdb.versioning.jobs import submit
 from trainingdb.versioning.models import Job, Role
@@ -165,6 +165,6 @@ def submit_export(
         JobKind.EXPORT,
         {"version": ref, "format": fmt, "query": query},
         created_by=who,
-        principal=gate.job_principal(),
+        principal=principal_json(gate.principal),
     )
     return get_job(conn, gate, str(job.id))

@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
 from trainingdb.versioning.access.policy import Gate, key_gate
-from trainingdb.versioning.access.principal import LOCAL_ADMIN, Principal
+from trainingdb.versioning.access.principal import LOCAL_ADMIN
 from trainingdb.versioning.errors import UnauthenticatedError
 
 from .database import create_db_engine
@@ -93,10 +93,6 @@ class Authenticator:
     def _key_gate(self, credential: str) -> Gate:
         with (self.lookups or self.engine).connect() as conn:
             return key_gate(conn, credential)
-
-    def principal(self, headers: Mapping[str, str], peer: str | None) -> Principal:
-        """principal: whom the request acts as (`gate`'s principal)."""
-        return self.gate(headers, peer).principal
 
 
 def lookup_engine(engine: Engine) -> Engine:

@@ -199,18 +199,23 @@ class DatasetAccess:
     def reachable(self, conn: Connection, branch_id: int, seq: int) -> bool:
         """reachable: whether state (branch_id, seq) is in the lineage of a readable branch's
         head or a readable tag (rule 4); O(refs x lineage depth), tags read only if needed."""
-        if self.reads_everything() or self._from_branches(branch_id, seq):
-            return True
-        for name, tag_branch, tag_seq in self.tags(conn):
-            tagged = version_at(self.branches, tag_branch, tag_seq, name)
-            if self.role_on(name) is not None and tagged.contains(branch_id, seq):
-                return True
-        return False
+        return (
+            self.reads_everything()
+            or self._from_branches(branch_id, seq)
+            or self._from_tags(conn, branch_id, seq)
+        )
 
     def _from_branches(self, branch_id: int, seq: int) -> bool:
         for branch in self.branches.values():
             live = branch.deleted_at is None and self.branch_readable(branch)
             if live and working_version(self.branches, branch).contains(branch_id, seq):
+                return True
+        return False
+
+    def _from_tags(self, conn: Connection, branch_id: int, seq: int) -> bool:
+        for name, tag_branch, tag_seq in self.tags(conn):
+            tagged = version_at(self.branches, tag_branch, tag_seq, name)
+            if self.role_on(name) is not None and tagged.contains(branch_id, seq):
                 return True
         return False
 
@@ -227,14 +232,18 @@ class DatasetAccess:
         tagged = any(name == version.ref for name, _, _ in self.tags(conn))
         if tagged and self.role_on(version.ref) is not None:
             return True
-        return self.reachable(conn, version.branch_id, version.seq)
+        return self._from_tags(conn, version.branch_id, version.seq)
 
 
-def readable_datasets(principal: Principal) -> ColumnElement[bool]:
-    """readable_datasets: the SQL condition on `dataset.id` that rule 2 reads (one semi-join)."""
+def readable_datasets(
+    principal: Principal, dataset_id: ColumnElement[int] | None = None
+) -> ColumnElement[bool]:
+    """readable_datasets: the SQL condition rule 2 reads on `dataset_id` (default `dataset.id`;
+    any table's `dataset_id` column), one semi-join."""
     if principal.admin:
         return true()
-    return Dataset.id.in_(
+    column = Dataset.id if dataset_id is None else dataset_id
+    return column.in_(
         select(DatasetGrant.dataset_id).where(DatasetGrant.team_id == principal.team_id)
     )
 
@@ -273,11 +282,6 @@ class Gate:
             found if found is not None else self.access(conn, get_dataset_by_id(conn, dataset_id))
         )
 
-    def access_by_id(self, conn: Connection, dataset_id: int) -> DatasetAccess:
-        """access_by_id: `dataset_by_id`, from the request's cache when it was read already."""
-        found = self._access.get(dataset_id)
-        return found if found is not None else self.dataset_by_id(conn, dataset_id)
-
     def forget(self, dataset_id: int) -> None:
         """forget: drop what was cached of a dataset (after a write changed its refs)."""
         self._access.pop(dataset_id, None)
@@ -287,7 +291,11 @@ class Gate:
         return self.access(conn, get_dataset(conn, name))
 
     def dataset_by_id(self, conn: Connection, dataset_id: int) -> DatasetAccess:
-        """dataset_by_id: the readable dataset with id `dataset_id`, else NOT_FOUND; O(1)."""
+        """dataset_by_id: the readable dataset with id `dataset_id`, else NOT_FOUND; O(1), no
+        statement once the request has read it."""
+        found = self._access.get(dataset_id)
+        if found is not None:
+            return found
         try:
             row = get_dataset_by_id(conn, dataset_id)
         except NotFoundError:
@@ -354,10 +362,6 @@ class Gate:
 
     def _who(self) -> str:
         return f"team {self.principal.team!r}" if self.principal.team else "this principal"
-
-    def job_principal(self) -> dict[str, Any]:
-        """job_principal: the principal as a job stores it, to be checked again by the worker."""
-        return principal_json(self.principal)
 
 
 def _protected_merge_role(branch: BranchRow) -> Role:
