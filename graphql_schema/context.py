@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Connection, Engine
 from strawberry.dataloader import DataLoader
@@ -19,6 +20,7 @@ from strawberry.dataloader import DataLoader
 from trainingdb.versioning.access import audit
 from trainingdb.versioning.access.policy import Action, DatasetAccess, Gate, Grant, grants_of
 from trainingdb.versioning.access.principal import Principal
+from trainingdb.versioning.events import Event, Topic
 from trainingdb.versioning.refs import BranchRow, branches_of
 
 from .links import BlobLinks
@@ -34,6 +36,19 @@ async def run_read(engine: Engine, read: Callable[[Connection], T]) -> T:
             return read(conn)
 
     return await asyncio.to_thread(call)
+
+
+class EventStream(Protocol):
+    async def next(self) -> Event | None:
+        """The next event of the topic; None when some may have been lost (read the state
+        again); UNAVAILABLE when the subscriber fell too far behind."""
+
+
+class EventSource(Protocol):
+    """Where subscriptions hear of committed changes (the server's event hub)."""
+
+    def listen(self, topic: Topic) -> AbstractAsyncContextManager[EventStream]:
+        """The events of `topic` from the moment the block is entered."""
 
 
 @dataclass
@@ -71,6 +86,10 @@ class Context:
     # Signs File.url links; None when the server serves no blobs (File.url is then null).
     links: BlobLinks | None = None
     request_id: str | None = None
+    # Subscriptions follow changes through this; None where nothing streams (tests, scripts).
+    events: EventSource | None = None
+    # A WebSocket's `connection_init` payload (Strawberry sets it), which may carry credentials.
+    connection_params: dict[str, Any] | None = None
 
     @classmethod
     def for_request(
@@ -79,11 +98,17 @@ class Context:
         principal: Principal | Gate,
         links: BlobLinks | None = None,
         request_id: str | None = None,
+        events: EventSource | None = None,
     ) -> Context:
         """A fresh context for one GraphQL request acting as `principal` (or through a gate
         already made for it, with its grants read)."""
         gate = principal if isinstance(principal, Gate) else Gate(principal)
-        return cls(engine, Loaders(engine, gate), gate, links, request_id)
+        return cls(engine, Loaders(engine, gate), gate, links, request_id, events)
+
+    def act_as(self, gate: Gate) -> None:
+        """Act through `gate` from now on: a WebSocket authenticated by its `connection_init`."""
+        self.gate = gate
+        self.loaders = Loaders(self.engine, gate)
 
     async def read_in(self, dataset_id: int, read: Callable[[Connection, DatasetAccess], T]) -> T:
         """`read(conn, access)` on a dataset the principal may read (else NOT_FOUND)."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from typing import Any
 
 import strawberry
 from graphql import GraphQLError
@@ -39,7 +40,10 @@ def error_code(error: GraphQLError) -> str:
 
 
 def with_code(error: GraphQLError) -> GraphQLError:
-    """`error` with `extensions.code` set, its message hidden if it is not a domain error."""
+    """`error` with `extensions.code` set, its message hidden if it is not a domain error;
+    an error that has its code already is returned as it is."""
+    if error.extensions and "code" in error.extensions:
+        return error
     code = error_code(error)
     message = error.message
     if code == INTERNAL:
@@ -71,7 +75,13 @@ class Schema(strawberry.federation.Schema):
 
 
 class ErrorCodes(SchemaExtension):
-    """Schema extension applying `with_code` to every error of an operation."""
+    """Schema extension applying `with_code` to every error of an operation, and of each result
+    of a subscription."""
+
+    def on_stream_result(self, result: Any) -> Iterator[None]:
+        if getattr(result, "errors", None):
+            result.errors = [with_code(error) for error in result.errors]
+        yield
 
     def on_operation(self) -> Iterator[None]:
         yield

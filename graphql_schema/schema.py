@@ -16,6 +16,7 @@ from .federation import Subgraph
 from .guards import extensions
 from .jobs import BatchJob, get_job
 from .passthrough import ExecutionContext
+from .subscriptions import Subscription
 from .types import Branch, Dataset
 from .version_edits import VersionMutations
 
@@ -60,6 +61,7 @@ Mutation = merge_types("Mutation", (VersionMutations, EntityMutations, AccessMut
 schema = Subgraph(
     query=Query,
     mutation=Mutation,
+    subscription=Subscription,
     types=[Branch],
     extensions=extensions(),
     execution_context_class=ExecutionContext,

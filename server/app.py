@@ -1,12 +1,12 @@
-"""The ASGI application: GraphQL at /graphql (GraphiQL on GET; server/graphql_http.py),
-/healthz, /readyz, and signed blob links at /blobs/<sha256>; CORS for the origins the settings
-allow (none by default)."""
+"""The ASGI application: GraphQL at /graphql (GraphiQL on GET, subscriptions over WebSocket;
+server/graphql_http.py), /healthz, /readyz, and signed blob links at /blobs/<sha256>; CORS for
+the origins the settings allow (none by default)."""
 
 from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 
 from sqlalchemy import Engine, text
@@ -22,6 +22,7 @@ from .auth import Authenticator, lookup_engine
 from .blob_route import blob_endpoint
 from .blobs import BlobStore, open_blob_store
 from .database import create_db_engine, parse_database_url
+from .events import EventHub
 from .graphql_http import Authenticated, GraphQLApp, ORJSONResponse
 from .oidc import OidcVerifier
 from .secret import load_secret
@@ -34,11 +35,13 @@ def create_app(
     secret: bytes | None = None,
     auth: Authenticator | None = None,
     cors_origins: Sequence[str] = (),
+    on_shutdown: Callable[[], None] | None = None,
 ) -> Starlette:
     """The application over `engine`; the caller owns the engine's lifetime. With a blob store
     and a secret it serves signed blob links at /blobs/<sha256> (File.url); else File.url is
     null. `auth` says who may call (default: API keys only); browsers on `cors_origins` may
-    call it from their pages (credentials travel in headers, never cookies)."""
+    call it from their pages (credentials travel in headers, never cookies). Subscriptions
+    listen on the engine's database; `on_shutdown` runs after the server stops listening."""
 
     async def healthz(request: Request) -> Response:
         return ORJSONResponse({"status": "ok"})
@@ -56,8 +59,9 @@ def create_app(
         return ORJSONResponse({"status": "ready"})
 
     serves_blobs = blobs is not None and secret is not None
+    events = EventHub.for_engine(engine)
     graphql = Authenticated(
-        GraphQLApp(engine, secret if serves_blobs else None), auth or Authenticator(engine)
+        GraphQLApp(engine, secret if serves_blobs else None, events), auth or Authenticator(engine)
     )
     routes = [
         Route("/healthz", healthz, methods=["GET"]),
@@ -81,7 +85,15 @@ def create_app(
                 max_age=600,
             )
         )
-    return Starlette(routes=routes, middleware=middleware)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        await events.close()
+        if on_shutdown is not None:
+            on_shutdown()
+
+    return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
 
 
 def authenticator(engine: Engine, settings: Settings, *, local_admin: bool) -> Authenticator:
@@ -108,12 +120,8 @@ def app_from_env() -> Starlette:
 
     auth = authenticator(engine, settings, local_admin=os.environ.get(LOCAL_ADMIN) == "1")
 
-    @asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        yield
+    def shutdown() -> None:
         close_authenticator(auth)
         engine.dispose()
 
-    app = create_app(engine, blobs, load_secret(settings), auth, settings.cors_origins)
-    app.router.lifespan_context = lifespan
-    return app
+    return create_app(engine, blobs, load_secret(settings), auth, settings.cors_origins, shutdown)

@@ -11,14 +11,20 @@ GraphQL-over-HTTP specification (https://graphql.github.io/graphql-over-http/dra
   other methods 405; a POST body that is not `application/json` is 415, one that is not JSON
   or has no query 400. These answers are JSON too: `{"errors": [{"message": ...}]}`.
 - Authentication (server/auth.py): without valid credentials 401 UNAUTHENTICATED before
-  Strawberry sees the request (a WebSocket handshake is closed with 4401). The GraphiQL page (a
-  browser's GET for HTML) needs no credentials; the queries it sends do.
+  Strawberry sees the request. The GraphiQL page (a browser's GET for HTML) needs no
+  credentials; the queries it sends do.
+- Subscriptions: WebSockets speaking graphql-transport-ws (or the older graphql-ws). Browsers
+  cannot set headers on a WebSocket, so one without credentials in its handshake gives them in
+  its `connection_init` payload (`{"authorization": "Bearer <key>"}` or `{"x-api-key": ...}`),
+  else it is closed with 4403; bad credentials in the handshake close it with 4401.
 """
 
 from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -29,16 +35,23 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse
+from strawberry.types.unset import UNSET, UnsetType
 
 from trainingdb.graphql_schema import Context, schema
+from trainingdb.graphql_schema.context import EventSource, Loaders
 from trainingdb.graphql_schema.links import BlobLinks
 from trainingdb.versioning.access.policy import Gate
 from trainingdb.versioning.access.principal import NOBODY
 from trainingdb.versioning.errors import UnauthenticatedError
 
-from .auth import Authenticator
+from .auth import Authenticator, credential_of
 
+NO_SOCKET_CREDENTIALS = (
+    "this server needs credentials: send them in connection_init's payload "
+    '({"authorization": "Bearer <API key or token>"}) or in the handshake\'s headers'
+)
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
 
@@ -104,14 +117,37 @@ def is_request_error(response: GraphQLHTTPResponse) -> bool:
     )
 
 
+@dataclass
+class SocketContext(Context):
+    """A WebSocket's context before it has authenticated: `authenticate` turns the credentials
+    of its `connection_init` payload into a gate."""
+
+    authenticate: Callable[[Mapping[str, str]], Gate] | None = None
+
+
+def _credential_headers(params: Mapping[str, Any]) -> dict[str, str]:
+    """The credentials a `connection_init` payload carries, as the request headers would."""
+    lowered = {str(k).lower(): v for k, v in params.items() if isinstance(v, str)}
+    headers = {}
+    if "authorization" in lowered:
+        headers["authorization"] = lowered["authorization"]
+    api_key = lowered.get("x-api-key") or lowered.get("apikey")
+    if api_key:
+        headers["x-api-key"] = api_key
+    return headers
+
+
 class GraphQLApp(GraphQL[Context, None]):
     """Strawberry's ASGI view with a per-request context, orjson encoding and the
     specification's media types and status codes."""
 
-    def __init__(self, engine: Engine, secret: bytes | None = None) -> None:
+    def __init__(
+        self, engine: Engine, secret: bytes | None = None, events: EventSource | None = None
+    ) -> None:
         super().__init__(schema, graphql_ide="graphiql")
         self.engine = engine
         self.secret = secret
+        self.events = events
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -142,9 +178,30 @@ class GraphQLApp(GraphQL[Context, None]):
         links = None
         if self.secret is not None:
             links = BlobLinks(self.secret, base_url=str(request.base_url).rstrip("/"))
-        gate: Gate = request.state.gate
         request_id: str = request.state.request_id
-        return Context.for_request(self.engine, gate, links, request_id)
+        gate: Gate | None = request.state.gate
+        if gate is None:  # a WebSocket that authenticates in its connection_init
+            waiting = Gate(NOBODY)
+            context = SocketContext(
+                self.engine, Loaders(self.engine, waiting), waiting, links, request_id, self.events
+            )
+            context.authenticate = request.state.authenticate
+            return context
+        return Context.for_request(self.engine, gate, links, request_id, self.events)
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        if isinstance(context, SocketContext) and context.authenticate is not None:
+            headers = _credential_headers(context.connection_params or {})
+            if not headers:
+                raise ConnectionRejectionError({"message": NO_SOCKET_CREDENTIALS})
+            try:
+                gate = await asyncio.to_thread(context.authenticate, headers)
+            except UnauthenticatedError as error:
+                raise ConnectionRejectionError({"message": error.message}) from None
+            context.act_as(gate)
+            context.authenticate = None
+        acknowledged: UnsetType = UNSET  # a connection_ack without payload
+        return acknowledged
 
     async def get_sub_response(self, request: Request | WebSocket) -> Response:
         sub_response = await super().get_sub_response(request)
@@ -192,7 +249,14 @@ class Authenticated:
         try:
             gate = await asyncio.to_thread(self.auth.gate, request.headers, peer)
         except UnauthenticatedError as error:
-            if scope["type"] == "websocket":
+            socket = scope["type"] == "websocket"
+            if socket and not _presents_credentials(request.headers):
+                # Credentials come in the connection_init payload (GraphQLApp.on_ws_connect).
+                state["gate"] = None
+                state["authenticate"] = lambda headers: self.auth.gate(headers, peer)
+                await self.inner(scope, receive, send)
+                return
+            if socket:
                 await WebSocket(scope, receive, send).close(code=4401, reason=error.message)
                 return
             media = negotiate(request.headers.get("accept")) or JSON
@@ -206,6 +270,13 @@ class Authenticated:
             return
         state["gate"] = gate
         await self.inner(scope, receive, send)
+
+
+def _presents_credentials(headers: Mapping[str, str]) -> bool:
+    try:
+        return credential_of(headers) is not None
+    except UnauthenticatedError:  # malformed: presented, and wrong
+        return True
 
 
 def _wants_html(request: HTTPConnection) -> bool:

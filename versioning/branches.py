@@ -7,6 +7,7 @@ from sqlalchemy import Connection, func, insert, update
 from .atomic import atomic
 from .datasets import get_dataset_by_id
 from .errors import InvalidInputError, ProtectedBranchError
+from .events import RefChange, RefEvent, ref_changed
 from .models import Branch, Role
 from .naming import check_name
 from .refs import BRANCH_COLUMNS, BranchRow, check_ref_name_free, lock_branch
@@ -42,7 +43,10 @@ def create_branch(
         )
         .returning(*BRANCH_COLUMNS)
     ).one()
-    return BranchRow(*row)
+    made = BranchRow(*row)
+    change = RefEvent(dataset_id, RefChange.BRANCH_CREATED, name, made.id, made.head_seq)
+    ref_changed(conn, change)
+    return made
 
 
 @atomic
@@ -58,6 +62,8 @@ def delete_branch(conn: Connection, dataset_id: int, name: str) -> None:
         .where(Branch.dataset_id == dataset_id, Branch.id == branch.id)
         .values(deleted_at=func.now())
     )
+    change = RefEvent(dataset_id, RefChange.BRANCH_DELETED, name, branch.id, branch.head_seq)
+    ref_changed(conn, change)
 
 
 @atomic

@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import Connection, and_, insert, or_, select, update
 
 from .atomic import atomic
+from .events import RefChange, RefEvent, ref_changed
 from .models import Branch, Commit
 from .refs import BranchRow, lock_branch
 from .versions import resolve
@@ -49,8 +50,10 @@ def record_commit(
     message: str,
     author: str,
     merged: tuple[int, int] | None = None,
+    change: RefChange = RefChange.COMMIT,
 ) -> CommitRow:
-    """Commit the working state of `branch`, which the caller has locked: O(1), no row copied."""
+    """Commit the working state of `branch`, which the caller has locked: O(1), no row copied;
+    listeners hear of it as `change` (MERGE when `merged` is given)."""
     seq = branch.head_seq + 1
     row = conn.execute(
         insert(Commit)
@@ -70,7 +73,10 @@ def record_commit(
         .where(Branch.dataset_id == branch.dataset_id, Branch.id == branch.id)
         .values(head_seq=seq)
     )
-    return CommitRow(**row._asdict())
+    made = CommitRow(**row._asdict())
+    kind = RefChange.MERGE if merged else change
+    ref_changed(conn, RefEvent(branch.dataset_id, kind, branch.name, branch.id, seq, made.id.hex))
+    return made
 
 
 @atomic

@@ -60,6 +60,13 @@ class ConflictError(TrainingdbError):
     code = "CONFLICT"
 
 
+class UnavailableError(TrainingdbError):
+    """The server cannot do this now (an event stream it cannot keep up or reach); trying again
+    later may succeed."""
+
+    code = "UNAVAILABLE"
+
+
 class ProtectedBranchError(TrainingdbError):
     """A direct write, revert or deletion on a protected branch (merges are allowed)."""
 

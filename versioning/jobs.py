@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, func, insert, or_, select, text, update
 
+from .events import job_changed
 from .models import Job, JobKind, JobStatus
 
 MAX_ERRORS = 1000  # record errors kept per job; `failed` counts them all
@@ -102,7 +103,9 @@ def submit(
         )
         .returning(*_COLUMNS)
     ).one()
-    return _row(values)
+    made = _row(values)
+    job_changed(conn, made.dataset_id, made.id)
+    return made
 
 
 def get(conn: Connection, job_id: int) -> JobRow | None:
@@ -147,6 +150,7 @@ def claim(engine: Engine, worker: str, lease_seconds: float) -> JobRow | None:
                     )
                     .returning(*_COLUMNS)
                 ).one()
+                job_changed(conn, found.dataset_id, found.id)
                 return _row(values)
             conn.execute(
                 update(Job)
@@ -160,6 +164,7 @@ def claim(engine: Engine, worker: str, lease_seconds: float) -> JobRow | None:
                     "before finishing (killed, or out of memory)",
                 )
             )
+            job_changed(conn, found.dataset_id, found.id)
 
 
 def _seconds(seconds: float) -> Any:
@@ -210,6 +215,8 @@ def progress(
         return
     with engine.begin() as conn:
         changed = conn.execute(update(Job).where(_mine(job, worker)).values(**values)).rowcount
+        if changed:
+            job_changed(conn, job.dataset_id, job.id)
     if not changed:
         raise LeaseLost(f"job {job.id} is no longer claimed by {worker}")
 
@@ -239,6 +246,7 @@ def finish(
     ).rowcount
     if not changed:
         raise LeaseLost(f"job {job.id} is no longer claimed by {worker}")
+    job_changed(conn, job.dataset_id, job.id)
 
 
 def fail(
@@ -262,4 +270,5 @@ def fail(
         values["errors"] = errors[:MAX_ERRORS]
         values["failed"] = len(errors)
     with engine.begin() as conn:
-        conn.execute(update(Job).where(_mine(job, worker)).values(**values))
+        if conn.execute(update(Job).where(_mine(job, worker)).values(**values)).rowcount:
+            job_changed(conn, job.dataset_id, job.id)

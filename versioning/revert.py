@@ -10,6 +10,7 @@ from sqlalchemy import Connection
 from .atomic import atomic
 from .commits import CommitRow, record_commit
 from .diff import diff_versions
+from .events import RefChange
 from .models import EntityType
 from .refs import load_branches, lock_for_write
 from .revisions import Content, apply, current_rows
@@ -31,4 +32,4 @@ def revert(
     for kind, kind_changes in wanted.items():
         current = current_rows(conn, KINDS[kind], head, kind_changes.keys())
         apply(conn, KINDS[kind], locked, kind_changes, current)
-    return record_commit(conn, locked, f"Revert to {to}", author)
+    return record_commit(conn, locked, f"Revert to {to}", author, change=RefChange.REVERT)

@@ -10,6 +10,7 @@ from sqlalchemy import Connection, delete, insert, select
 
 from .atomic import atomic
 from .errors import InvalidInputError, NotFoundError
+from .events import RefChange, RefEvent, ref_changed
 from .models import Tag
 from .naming import check_name
 from .refs import check_ref_name_free
@@ -68,15 +69,22 @@ def create_tag(
         )
         .returning(*_COLUMNS)
     ).one()
-    return TagRow(**row._asdict())
+    made = TagRow(**row._asdict())
+    ref_changed(conn, RefEvent(dataset_id, RefChange.TAG_CREATED, name, made.branch_id, made.seq))
+    return made
 
 
 @atomic
 def delete_tag(conn: Connection, dataset_id: int, name: str) -> None:
     """delete_tag: the name is free again; NOT_FOUND if there is no such tag."""
-    gone = conn.execute(delete(Tag).where(Tag.dataset_id == dataset_id, Tag.name == name))
-    if gone.rowcount == 0:
+    gone = conn.execute(
+        delete(Tag)
+        .where(Tag.dataset_id == dataset_id, Tag.name == name)
+        .returning(Tag.branch_id, Tag.seq)
+    ).one_or_none()
+    if gone is None:
         raise NotFoundError(f"tag {name!r} does not exist")
+    ref_changed(conn, RefEvent(dataset_id, RefChange.TAG_DELETED, name, gone.branch_id, gone.seq))
 
 
 def list_tags(conn: Connection, dataset_id: int) -> list[TagRow]:

@@ -196,7 +196,11 @@ async def test_an_oidc_token_acts_for_its_team_and_member(
     assert (status, _code(body)) == (401, "UNAUTHENTICATED")
 
 
-async def test_a_websocket_without_credentials_is_refused(engine: Engine) -> None:
+async def test_a_websocket_with_bad_credentials_is_refused_at_the_handshake(
+    engine: Engine,
+) -> None:
+    # Without any, the socket opens and must send them in connection_init (else 4403):
+    # tests/subscriptions/test_ref_updates.py, with a real client.
     app = create_app(engine, auth=Authenticator(engine))
     sent: list[Message] = []
 
@@ -212,7 +216,7 @@ async def test_a_websocket_without_credentials_is_refused(engine: Engine) -> Non
         "root_path": "",
         "scheme": "ws",
         "query_string": b"",
-        "headers": [],
+        "headers": [(b"authorization", b"Bearer tdb_0000_unknown")],
         "client": ("203.0.113.9", 40000),
         "server": ("t", 80),
         "subprotocols": ["graphql-transport-ws"],

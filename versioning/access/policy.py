@@ -427,6 +427,15 @@ def key_gate(conn: Connection, presented: str) -> Gate:
     return Gate(principal, {i: tuple(g) for i, g in found.items()})
 
 
+def renewed_gate(conn: Connection, principal: Principal) -> Gate:
+    """renewed_gate: a gate reading `principal`'s grants afresh, if its key is still live
+    (UNAUTHENTICATED if revoked since) — for work that outlives the request that authenticated
+    it (jobs, subscriptions); one statement for a key, none otherwise."""
+    if principal.credential.startswith("key:"):
+        live_key(conn, principal.credential.removeprefix("key:"))
+    return Gate(principal)
+
+
 def authorize_job(
     conn: Connection, dataset_id: int, kind: str, params: Mapping[str, Any], who: Mapping[str, Any]
 ) -> Principal:
@@ -434,9 +443,7 @@ def authorize_job(
     checked when a worker runs it, so a key revoked or a grant withdrawn since it was queued
     stops it (UNAUTHENTICATED / NOT_FOUND / FORBIDDEN); O(grants + refs)."""
     principal = principal_from_json(who)
-    if principal.credential.startswith("key:"):
-        live_key(conn, principal.credential.removeprefix("key:"))
-    gate = Gate(principal)
+    gate = renewed_gate(conn, principal)
     if kind == JobKind.EXPORT:
         dataset = gate.dataset_by_id(conn, dataset_id).dataset
         gate.version(conn, dataset_id, str(params.get("version") or dataset.default_branch))
