@@ -93,7 +93,9 @@ async def _on_grants(
 
 @strawberry.type
 class AccessMutations:
-    @strawberry.mutation(description="A new team (admins); CONFLICT if the name is taken.")
+    @strawberry.federation.mutation(
+        inaccessible=True, description="A new team (admins); CONFLICT if the name is taken."
+    )
     async def create_team(self, info: Info, name: str) -> Team:
         def work(conn: Connection) -> tuple[Team, Detail]:
             row = identities.create_team(conn, name)
@@ -101,7 +103,9 @@ class AccessMutations:
 
         return await _as_admin(info, "create a team", work)
 
-    @strawberry.mutation(description="A new member of a team (admins).")
+    @strawberry.federation.mutation(
+        inaccessible=True, description="A new member of a team (admins)."
+    )
     async def add_member(
         self, info: Info, team: str, name: str, email: str | None = None
     ) -> Member:
@@ -111,9 +115,10 @@ class AccessMutations:
 
         return await _as_admin(info, "add a member", work)
 
-    @strawberry.mutation(
+    @strawberry.federation.mutation(
+        inaccessible=True,
         description="A new API key (admins): for a team (and one of its members), or an admin "
-        "key. Its secret is in the answer only."
+        "key. Its secret is in the answer only.",
     )
     async def create_api_key(
         self,
@@ -140,7 +145,9 @@ class AccessMutations:
 
         return await _as_admin(info, "create a key", work)
 
-    @strawberry.mutation(description="Revoke the key with `prefix` (admins): it stops at once.")
+    @strawberry.federation.mutation(
+        inaccessible=True, description="Revoke the key with `prefix` (admins): it stops at once."
+    )
     async def revoke_api_key(self, info: Info, prefix: str) -> ApiKey:
         def work(conn: Connection) -> tuple[ApiKey, Detail]:
             row = keys.revoke_key(conn, prefix)
@@ -148,9 +155,10 @@ class AccessMutations:
 
         return await _as_admin(info, "revoke a key", work)
 
-    @strawberry.mutation(
+    @strawberry.federation.mutation(
+        inaccessible=True,
         description="Give a team a role on a dataset's refs, replacing its role for the same "
-        "pattern (admins, and teams that are admin on all of the dataset)."
+        "pattern (admins, and teams that are admin on all of the dataset).",
     )
     async def set_grant(
         self,
@@ -166,9 +174,10 @@ class AccessMutations:
 
         return await _on_grants(info, "set a grant", dataset, refs, work)
 
-    @strawberry.mutation(
+    @strawberry.federation.mutation(
+        inaccessible=True,
         description="Remove a team's grant on a dataset for exactly the pattern `refs`; the "
-        "grant removed (admins, and teams that are admin on all of the dataset)."
+        "grant removed (admins, and teams that are admin on all of the dataset).",
     )
     async def revoke_grant(
         self,
@@ -186,21 +195,24 @@ class AccessMutations:
 
 @strawberry.type
 class AccessQueries:
-    @strawberry.field(description="Every team by name (admins).")
+    @strawberry.federation.field(inaccessible=True, description="Every team by name (admins).")
     async def teams(self, info: Info) -> list[Team]:
         info.context.gate.require_admin("list teams")
         rows = await run_read(info.context.engine, identities.list_teams)
         return [Team.from_row(row) for row in rows]
 
-    @strawberry.field(description="Every API key, oldest first, without secrets (admins).")
+    @strawberry.federation.field(
+        inaccessible=True, description="Every API key, oldest first, without secrets (admins)."
+    )
     async def api_keys(self, info: Info) -> list[ApiKey]:
         info.context.gate.require_admin("list API keys")
         rows = await run_read(info.context.engine, keys.list_keys)
         return [ApiKey.from_row(row) for row in rows]
 
-    @strawberry.field(
+    @strawberry.federation.field(
+        inaccessible=True,
         description="Grants by dataset, team and pattern. Admins see all of them; a team that "
-        "is admin on all of a dataset sees that dataset's, and must name it."
+        "is admin on all of a dataset sees that dataset's, and must name it.",
     )
     async def grants(
         self,
@@ -219,9 +231,10 @@ class AccessQueries:
 
         return [Grant.from_row(row) for row in await run_read(info.context.engine, read)]
 
-    @strawberry.field(
+    @strawberry.federation.field(
+        inaccessible=True,
         description="The audit trail, newest first. Admins read all of it; a team that is "
-        "admin on all of a dataset reads that dataset's events, and must name it."
+        "admin on all of a dataset reads that dataset's events, and must name it.",
     )
     async def audit_log(
         self,

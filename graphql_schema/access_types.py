@@ -15,7 +15,9 @@ from trainingdb.versioning.access.identities import MemberRow, TeamRow
 from trainingdb.versioning.access.keys import KeyRow, NewKey
 
 
-@strawberry.type(description="A team: who grants are given to and API keys act for.")
+@strawberry.federation.type(
+    inaccessible=True, description="A team: who grants are given to and API keys act for."
+)
 class Team:
     name: str
     members: int = strawberry.field(description="How many members it has.")
@@ -26,7 +28,9 @@ class Team:
         return cls(name=row.name, members=row.members, created_at=row.created_at)
 
 
-@strawberry.type(description="A member of a team (API keys may name one, for the audit log).")
+@strawberry.federation.type(
+    inaccessible=True, description="A member of a team (API keys may name one, for the audit log)."
+)
 class Member:
     team: str
     name: str
@@ -37,7 +41,9 @@ class Member:
         return cls(team=row.team, name=row.name, email=row.email)
 
 
-@strawberry.type(description="An API key, without its secret (only its visible prefix).")
+@strawberry.federation.type(
+    inaccessible=True, description="An API key, without its secret (only its visible prefix)."
+)
 class ApiKey:
     prefix: str = strawberry.field(description="Names the key (`tdb_<prefix>_...`).")
     team: str | None = strawberry.field(description="The team it acts for (none: admin key).")
@@ -60,7 +66,7 @@ class ApiKey:
         )
 
 
-@strawberry.type(description="A key just made.")
+@strawberry.federation.type(inaccessible=True, description="A key just made.")
 class NewApiKey:
     key: str = strawberry.field(
         description="The whole key, to send as `Authorization: Bearer`: shown only now, stored "
@@ -73,7 +79,9 @@ class NewApiKey:
         return cls(key=made.key, api_key=ApiKey.from_row(made.row))
 
 
-@strawberry.type(description="A team's role on the refs of a dataset that `refs` matches.")
+@strawberry.federation.type(
+    inaccessible=True, description="A team's role on the refs of a dataset that `refs` matches."
+)
 class Grant:
     dataset: str
     team: str
@@ -92,7 +100,9 @@ class Grant:
         )
 
 
-@strawberry.type(description="One change in the audit trail: who changed what, when, where.")
+@strawberry.federation.type(
+    inaccessible=True, description="One change in the audit trail: who changed what, when, where."
+)
 class AuditEvent:
     id: strawberry.ID = strawberry.field(description="Pass as `before` for older events.")
     at: datetime

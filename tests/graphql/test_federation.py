@@ -11,9 +11,11 @@ from typing import Any
 import httpx
 import orjson
 import pytest
+from graphql import FieldDefinitionNode, ObjectTypeDefinitionNode, parse
 from sqlalchemy import Engine
 
 from trainingdb import versioning as v
+from trainingdb.graphql_schema import schema
 from trainingdb.versioning.access import grants, identities
 from trainingdb.versioning.access.principal import Principal
 from trainingdb.versioning.refs import load_branches
@@ -199,6 +201,26 @@ async def test_entities_and_the_sdl_over_http(
     text_of = orjson.loads(sdl.content)["data"]["_service"]["sdl"]
     assert 'type Instance @key(fields: "id") @key(fields: "id version")' in text_of
     assert '@link(url: "https://specs.apollo.dev/federation/v2' in text_of
+
+
+def test_access_administration_stays_out_of_a_supergraph() -> None:
+    """Teams, keys, grants and the audit trail are administered at trainingdb's own endpoint:
+    a gateway must never mint keys for whoever reaches it. Nothing is @shareable by accident."""
+    sdl = schema.as_str()
+    hidden = set()
+    for definition in parse(sdl).definitions:
+        if not isinstance(definition, ObjectTypeDefinitionNode):
+            continue
+        nodes: list[ObjectTypeDefinitionNode | FieldDefinitionNode] = [definition]
+        for node in [*nodes, *(definition.fields or ())]:
+            if any(d.name.value == "inaccessible" for d in node.directives or ()):
+                hidden.add(node.name.value)
+    assert hidden == {
+        "ApiKey", "AuditEvent", "Grant", "Member", "NewApiKey", "Team",  # types
+        "createTeam", "addMember", "createApiKey", "revokeApiKey", "setGrant", "revokeGrant",
+        "teams", "apiKeys", "grants", "auditLog",
+    }  # fmt: skip
+    assert "@shareable" not in sdl
 
 
 CATALOG = """
