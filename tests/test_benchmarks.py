@@ -22,6 +22,7 @@ GRAPHQL_FIGURES = {
     "aggregate_ms",
     "old_page100_ms",
     "entities1k_ms",
+    "node100_ms",
 }
 SCRIPTS = {
     "versioning_bench.py": (
@@ -71,6 +72,10 @@ SCRIPTS = {
             for case in ("page100", "page10k", "old_page100")
             for figure in ("open_ms", "auth_ms")
         },
+    ),
+    "subscription_latency.py": (
+        500,
+        {"notify1_ms", "notify1_p95_ms", "notify100_ms", "notify100_p95_ms"},
     ),
 }
 

@@ -5,6 +5,7 @@ loses its grant or its key is told so (NOT_FOUND, UNAUTHENTICATED) and its strea
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -70,13 +71,23 @@ def bearer(key: str) -> dict[str, str]:
     return {"authorization": f"Bearer {key}"}
 
 
-async def started(client: Socket, dataset: str = "live") -> str:
-    """A refUpdated subscription, in place on the server once the server answers a ping."""
-    sid = await client.subscribe(REFS, dataset=dataset)
-    # graphql-transport-ws orders messages: the pong comes after the subscribe was handled.
-    await client.send({"type": "ping"})
-    assert (await client.receive())["type"] == "pong"
-    return sid
+async def started(client: Socket, engine: Engine, dataset_id: int) -> str:
+    """A refUpdated subscription, once it is live. The protocol has no message saying so (the
+    server starts listening a moment after `subscribe`), so: tag `main` and wait for the news,
+    again until it comes. Events arrive in order: once probe i is heard, none before it is due."""
+    sid = await client.subscribe(REFS, dataset="live")
+    for _ in range(100):
+        probe = f"probe-{uuid.uuid4().hex[:12]}"
+        with engine.begin() as conn:
+            v.create_tag(conn, dataset_id, probe, "main")
+        try:
+            while True:
+                update = (await client.next_data(sid, timeout=0.5))["refUpdated"]
+                if update["ref"] == probe:
+                    return sid
+        except TimeoutError:
+            continue
+    raise AssertionError("the subscription never went live")
 
 
 async def test_ref_moves_reach_a_subscriber_in_commit_order(
@@ -84,7 +95,7 @@ async def test_ref_moves_reach_a_subscriber_in_commit_order(
 ) -> None:
     ds = world["ds"]
     async with socket(ws_url(server), headers=bearer(world["admin"])) as client:
-        sid = await started(client)
+        sid = await started(client, engine, ds)
         with engine.begin() as conn:
             branch = v.create_branch(conn, ds, "exp")
             v.create(conn, ds, "exp", "label", [{"name": "bus"}])
@@ -122,7 +133,7 @@ async def test_a_subscriber_hears_only_refs_it_may_read_until_its_grant_goes(
     ds = world["ds"]
     # A browser cannot set headers on a WebSocket: the key comes in connection_init.
     async with socket(ws_url(server), init=bearer(world["vision"])) as client:
-        sid = await started(client)
+        sid = await started(client, engine, ds)
         with engine.begin() as conn:
             v.create_branch(conn, ds, "hidden")
             v.create(conn, ds, "hidden", "label", [{"name": "secret"}])
