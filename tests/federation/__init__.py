@@ -1,0 +1,1 @@
+"""An Apollo Federation gateway over trainingdb and a second subgraph (Node.js)."""
