@@ -14,7 +14,9 @@ client, reading each response body whole. Prints medians (and p95 for the 100-ro
 - aggregate_ms: instance counts by label over the whole version;
 - old_page100_ms: the 100-row page at an old commit of main (`main@5`);
 - entities1k_ms: federation `_entities` with 1,000 mixed representations (instances at the
-  head, instances at `main@5` and at a tag, files, labels) selecting a few fields each.
+  head, instances at `main@5` and at a tag, files, labels) selecting a few fields each;
+- node100_ms: Relay `nodes(ids:)` with 100 mixed global ids (the same mix, plus a commit and
+  the dataset) selecting the same fields.
 
 Without --auth the server runs with `--local-admin` (the benchmark's loopback requests carry no
 credentials and cost no check). With --auth every request carries an API key of a team whose
@@ -40,11 +42,13 @@ from typing import Any
 
 import httpx
 from sqlalchemy import select
+from strawberry.relay import GlobalID
 
 if not __package__:  # run as `python benchmarks/graphql_bench.py`
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.common import arguments, generated, report
 from benchmarks.generate import GeneratedDataset, file_id, label_id
+from trainingdb import versioning as v
 from trainingdb.server.runtime import Runtime
 from trainingdb.versioning.access import grants, identities, keys
 from trainingdb.versioning.models import Dataset
@@ -77,6 +81,17 @@ query Entities($r: [_Any!]!) {
     ... on Instance { id version kind score label { name } }
     ... on File { id name width }
     ... on Label { id name }
+  }
+}"""
+NODES = """
+query Nodes($ids: [ID!]!) {
+  nodes(ids: $ids) {
+    nodeId
+    ... on Instance { id version kind score label { name } }
+    ... on File { id name width }
+    ... on Label { id name }
+    ... on Commit { id version message }
+    ... on Dataset { id name }
   }
 }"""
 AGGREGATE = """
@@ -136,7 +151,7 @@ def timings(
     client: httpx.Client, document: str, repeat: int, partial: bool = False, **variables: Any
 ) -> list[float]:
     """Seconds per request (response read whole), after one warm-up request; with `partial`,
-    errors beside data are expected (`_entities` keys of instances deleted since)."""
+    errors beside data are expected (keys of instances deleted since)."""
     samples: list[float] = []
     for i in range(repeat + 1):
         start = time.perf_counter()
@@ -182,12 +197,27 @@ def representations(ds: GeneratedDataset, n: int = 1000) -> list[dict[str, Any]]
     return found
 
 
+def node_ids(rt: Runtime, ds: GeneratedDataset, n: int = 100) -> list[str]:
+    """`n` Relay global ids into the generated dataset: `representations`' mix at `main` (an
+    instance or file global id names its version), one commit (`main@5`'s) and the dataset."""
+    with rt.engine.connect() as conn:
+        (commit,) = v.log(conn, ds.dataset_id, "main@5", 1)
+    ids = [str(GlobalID("Commit", commit.id.hex)), str(GlobalID("Dataset", str(ds.dataset_id)))]
+    for rep in representations(ds, n - len(ids)):
+        rest = rep["id"]
+        if rep["__typename"] in {"Instance", "File"}:
+            rest += "@" + rep.get("version", "main")
+        ids.append(str(GlobalID(rep["__typename"], rest)))
+    return ids
+
+
 def measure(
     base: str,
     dataset: str,
     repeat: int,
     key: str | None = None,
     reps: list[dict[str, Any]] | None = None,
+    ids: list[str] | None = None,
 ) -> dict[str, Any]:
     headers = {} if key is None else {"authorization": f"Bearer {key}"}
     with httpx.Client(base_url=base, timeout=120, headers=headers) as client:
@@ -207,6 +237,10 @@ def measure(
         if reps is not None:
             figures["entities1k_ms"] = ms(
                 statistics.median(timings(client, ENTITIES, repeat, partial=True, r=reps))
+            )
+        if ids is not None:
+            figures["node100_ms"] = ms(
+                statistics.median(timings(client, NODES, repeat * 4, partial=True, ids=ids))
             )
         size = client.post(
             "/graphql", json={"query": PAGE10K, "variables": {"ds": dataset}}
@@ -230,7 +264,8 @@ def measure_over_http(
         name = str(conn.scalar(select(Dataset.name).where(Dataset.id == ds.dataset_id)))
     key = ref_scoped_key(rt, name) if auth else None
     with server(rt.url.render_as_string(hide_password=False), local_admin=not auth) as base:
-        return {"auth": auth, **measure(base, name, repeat, key, representations(ds))}
+        figures = measure(base, name, repeat, key, representations(ds), node_ids(rt, ds))
+        return {"auth": auth, **figures}
 
 
 def main() -> None:

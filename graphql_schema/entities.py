@@ -17,6 +17,7 @@ from strawberry.federation.types import FieldSet
 from strawberry.scalars import JSON
 
 from .filters.inputs import InstanceWhere
+from .global_ids import Node
 from .passthrough import Shaped
 
 T = TypeVar("T")
@@ -95,7 +96,7 @@ class ModelRun:
 @strawberry.federation.type(
     keys=["id"], description="A class of annotation (car, person), by unique name."
 )
-class Label:
+class Label(Node):
     id: strawberry.ID
     name: str
     color: str
@@ -108,7 +109,7 @@ class Label:
     keys=["id", "id version"],
     description="An annotation or prediction on a file, or on one video frame.",
 )
-class Instance:
+class Instance(Node):
     id: strawberry.ID
     version: str = strawberry.field(
         description="The version this object was read at (the ref as given): with `id`, a key."
@@ -146,7 +147,7 @@ class Instance:
     keys=["id", "id version"],
     description="A media file (image, video, text, ...) by unique name.",
 )
-class File:
+class File(Node):
     id: strawberry.ID
     version: str = strawberry.field(
         description="The version this object was read at (the ref as given): with `id`, a key."

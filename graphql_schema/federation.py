@@ -6,13 +6,15 @@ list is resolved at once, in one worker-thread hop on one pooled connection:
 1. where: one statement finds the dataset of every Label / File / Instance id (a representation
    holds only `id`, maybe `version`), among the datasets the caller may read;
 2. per (type, dataset, version) group: the gate resolves the version (NOT_FOUND if the caller may
-   not read it) and ONE statement shapes every entity of the group as JSON for the selection under
-   `... on Type`, keyed by entity id;
-3. datasets, and branches, tags and commits by id: one statement per type, each item checked
-   against the caller's access to its dataset.
+   not read it, BAD_USER_INPUT for that group's items if it does not parse) and ONE statement
+   shapes every entity of the group as JSON for the selection under `... on Type`, keyed by
+   entity id;
+3. datasets, and branches, tags and commits (and, for Relay, batch jobs) by id: one statement
+   per type, each item checked against the caller's access to its dataset.
 
-Each item is a `Shaped` (passed through like list pages), a Python object, or a NotFoundError,
-which graphql-core turns into `null` plus an error at `["_entities", i]`.
+Each item is a `Shaped` (passed through like list pages), a Python object, or a domain error,
+which graphql-core turns into `null` plus an error at `["_entities", i]`. Relay's `nodes(ids:)`
+(`relay.py`) resolves through the same function, `resolve`, with batch jobs besides.
 """
 
 from __future__ import annotations
@@ -31,15 +33,17 @@ from strawberry.federation.schema import FederationAny
 
 from trainingdb.versioning import commits, datasets, tags
 from trainingdb.versioning.access.policy import DatasetAccess, Gate, readable_datasets
-from trainingdb.versioning.errors import ConflictError, NotFoundError
+from trainingdb.versioning.errors import ConflictError, InvalidInputError, NotFoundError
 from trainingdb.versioning.models import Dataset as DatasetModel
 from trainingdb.versioning.models import EntityType
 from trainingdb.versioning.refs import live_branches_by_ids
 from trainingdb.versioning.tables import KINDS
+from trainingdb.versioning.versions import Version
 from trainingdb.versioning.visibility import visible
 
 from .context import Context, run_read
 from .errors import Schema
+from .jobs import jobs_by_ids
 from .links import BlobLinks
 from .passthrough import Shaped
 from .selection import Picked, selected_as
@@ -77,20 +81,26 @@ def _homes(
     return found
 
 
+def _group_version(conn: Connection, gate: Gate, key: Key) -> Version:
+    """The version a (type, dataset, version) group reads at, through the gate's cached reads
+    of the dataset's access and refs; NOT_FOUND where the caller may not read it."""
+    _, dataset_id, ref = key
+    if ref is None:  # the dataset's default branch; its access is cached by the gate
+        ref = gate.dataset_by_id(conn, dataset_id).dataset.default_branch
+    return gate.version(conn, dataset_id, ref)
+
+
 def _shape_group(
     conn: Connection,
-    gate: Gate,
+    version: Version,
     links: BlobLinks | None,
-    key: Key,
+    type_name: str,
     ids: Sequence[uuid.UUID],
     picked: tuple[Picked, ...],
 ) -> dict[uuid.UUID, bytes]:
-    """The entities `ids` of one (type, dataset, version), shaped for `picked`: one statement
-    (plus the gate's cached reads of the dataset's access and refs)."""
-    type_name, dataset_id, ref = key
-    if ref is None:  # the dataset's default branch; its access is cached by the gate
-        ref = gate.dataset_by_id(conn, dataset_id).dataset.default_branch
-    shaper = Shaper(gate.version(conn, dataset_id, ref), links)
+    """The entities `ids` of one (type, dataset, version), shaped for `picked`: one
+    statement."""
+    shaper = Shaper(version, links)
     row = shaper.alias(SHAPED[type_name])
     node = shaper.node(type_name, picked, row)
     wanted = bindparam("ids", list(ids), type_=ARRAY(UUID(as_uuid=True)))
@@ -106,11 +116,15 @@ def resolve_representations(
     links: BlobLinks | None,
     representations: Sequence[Mapping[str, Any]],
     picked: Mapping[str, tuple[Picked, ...]],
+    with_jobs: bool = False,
 ) -> list[Any]:
+    """The object each representation names, in order, or the error to answer in its place;
+    batch jobs too `with_jobs` (Relay nodes, not federation entities)."""
     results: list[Any] = [None] * len(representations)
     wanted: dict[str, set[uuid.UUID]] = defaultdict(set)
     shaped: list[tuple[int, str, uuid.UUID, str | None]] = []
     dataset_ids: dict[int, int] = {}
+    job_ids: dict[int, int] = {}
     for n, rep in enumerate(representations):
         type_name, value = rep.get("__typename"), rep.get("id")
         if type_name in SHAPED:
@@ -126,6 +140,8 @@ def resolve_representations(
             dataset_ids[n] = int(str(value))
         elif type_name in CATALOG:
             continue  # _catalog resolves these
+        elif with_jobs and type_name == "BatchJob" and str(value).isdigit():
+            job_ids[n] = int(str(value))
         else:
             results[n] = _missing(str(type_name), value)
 
@@ -135,13 +151,17 @@ def resolve_representations(
         for dataset_id in homes.get((type_name, eid), ()):
             groups[(type_name, dataset_id, version)].append((n, eid))
     found: dict[int, list[bytes]] = defaultdict(list)
+    refused: dict[int, InvalidInputError] = {}
     for key, members in groups.items():
         try:
-            rows = _shape_group(
-                conn, gate, links, key, list({eid for _, eid in members}), picked[key[0]]
-            )
+            version = _group_version(conn, gate, key)
         except NotFoundError:
             continue  # the version is not readable there: as if the entity did not exist
+        except InvalidInputError as error:  # a malformed or ambiguous ref: these items only
+            refused.update((n, error) for n, _ in members)
+            continue
+        ids = list({eid for _, eid in members})
+        rows = _shape_group(conn, version, links, key[0], ids, picked[key[0]])
         for n, eid in members:
             if eid in rows:
                 found[n].append(rows[eid])
@@ -149,6 +169,8 @@ def resolve_representations(
         hits = found.get(n, [])
         if len(hits) == 1:
             results[n] = Shaped(hits[0])
+        elif not hits and n in refused:
+            results[n] = refused[n]
         elif not hits:
             at = "" if version is None else f" at {version!r}"
             results[n] = NotFoundError(f"no {type_name} with id {str(eid)!r}{at}")
@@ -170,7 +192,35 @@ def resolve_representations(
         for n, pk in dataset_ids.items():
             d = by_id.get(pk)
             results[n] = Dataset.from_row(d) if d else NotFoundError(f"no dataset has id {pk}")
+    if job_ids:
+        jobs = jobs_by_ids(conn, gate, set(job_ids.values()))
+        for n, pk in job_ids.items():
+            results[n] = jobs.get(pk) or NotFoundError(f"job {pk} does not exist")
     return results
+
+
+async def resolve(
+    info: strawberry.Info[Context, None],
+    representations: Sequence[Mapping[str, Any]],
+    with_jobs: bool = False,
+) -> list[Any]:
+    """`resolve_representations` for the field being resolved (`_entities`, `node`, `nodes`),
+    with the selection under it for each shaped type, in one worker-thread hop."""
+    raw = info._raw_info
+    types = {str(r.get("__typename")) for r in representations} & SHAPED.keys()
+    picked: dict[str, tuple[Picked, ...]] = {}
+    for type_name in types:
+        parent = raw.schema.get_type(type_name)
+        assert isinstance(parent, GraphQLObjectType)
+        picked[type_name] = selected_as(raw, parent)
+    context = info.context
+    # A selection the shaper refuses (InvalidInputError) raises here: one error for the field.
+    return await run_read(
+        context.engine,
+        lambda conn: resolve_representations(
+            conn, context.gate, context.links, representations, picked, with_jobs
+        ),
+    )
 
 
 CATALOG = ("Branch", "Tag", "Commit")
@@ -236,21 +286,10 @@ class Subgraph(Schema):
     async def entities_resolver(  # type: ignore[override]
         self, info: strawberry.Info[Context, None], representations: list[FederationAny]
     ) -> list[FederationAny]:
-        raw = info._raw_info
         reps: list[Mapping[str, Any]] = [
             r if isinstance(r, Mapping) else {} for r in representations
         ]
-        types = {str(r.get("__typename")) for r in reps} & SHAPED.keys()
-        picked: dict[str, tuple[Picked, ...]] = {}
-        for type_name in types:
-            parent = raw.schema.get_type(type_name)
-            assert isinstance(parent, GraphQLObjectType)
-            picked[type_name] = selected_as(raw, parent)
-        context = info.context
-        # A selection the shaper refuses (InvalidInputError) raises here: one error, and the
-        # non-null `_entities` makes `data` null.
-        found: list[FederationAny] = await run_read(
-            context.engine,
-            lambda conn: resolve_representations(conn, context.gate, context.links, reps, picked),
-        )
+        # A selection the shaper refuses fails the whole field: the non-null `_entities` makes
+        # `data` null.
+        found: list[FederationAny] = await resolve(info, reps)
         return found

@@ -16,6 +16,7 @@ from .federation import Subgraph
 from .guards import extensions
 from .jobs import BatchJob, get_job
 from .passthrough import ExecutionContext
+from .relay import RelayQuery
 from .subscriptions import Subscription
 from .types import Branch, Dataset
 from .version_edits import VersionMutations
@@ -55,7 +56,7 @@ class CatalogQuery:
         return await run_read(info.context.engine, lambda conn: get_job(conn, gate, str(id)))
 
 
-Query = merge_types("Query", (CatalogQuery, AccessQueries))
+Query = merge_types("Query", (CatalogQuery, RelayQuery, AccessQueries))
 Mutation = merge_types("Mutation", (VersionMutations, EntityMutations, AccessMutations))
 
 schema = Subgraph(

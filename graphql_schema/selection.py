@@ -94,7 +94,7 @@ class _Collector:
 
     def _applies(self, condition: str, parent: GraphQLObjectType) -> bool:
         """A fragment on `condition` applies to `parent` objects: it is `parent`, or an abstract
-        type `parent` belongs to (the `_Entity` union of `_entities`)."""
+        type `parent` belongs to (the `_Entity` union of `_entities`, the `Node` interface)."""
         if condition == parent.name:
             return True
         schema = self.info.schema
@@ -122,8 +122,9 @@ def selected(info: GraphQLResolveInfo[Any]) -> tuple[Picked, ...]:
 
 def selected_as(info: GraphQLResolveInfo[Any], parent: GraphQLObjectType) -> tuple[Picked, ...]:
     """What the query selects under the field being resolved for objects of type `parent`, when
-    the field's type is abstract (`_entities: [_Entity]`): fragments on `parent` or on an
-    abstract type containing it apply."""
+    the field's type is abstract (`_entities: [_Entity]`, `nodes: [Node]`): fields selected on
+    the abstract type itself, and fragments on `parent` or on an abstract type containing it,
+    apply."""
     return _Collector(info).fields(parent, info.field_nodes)
 
 

@@ -37,6 +37,7 @@ from .filters.compiler import Compiler
 from .filters.fields import FILES, INSTANCES, LABELS, Field, Target
 from .filters.inputs import to_filter
 from .filters.query_language import parse_query
+from .global_ids import VERSIONED, sql_global_id
 from .json_text import Json, array_of, as_json, joined, obj, text_literal
 from .links import BlobLinks
 from .selection import Picked
@@ -234,6 +235,17 @@ def _version(shaper: Shaper, picked: Picked, row: FromClause) -> Json:
     return text_literal(orjson.dumps(shaper.version.ref).decode())
 
 
+def _node_id(type_name: str) -> Builder:
+    """The Relay global id (`global_ids.py`) built by PostgreSQL: a File's or an Instance's
+    names the ref the statement reads at, as `version` prints it."""
+
+    def build(shaper: Shaper, picked: Picked, row: FromClause) -> Json:
+        version = shaper.version.ref if type_name in VERSIONED else None
+        return sql_global_id(type_name, row.c.entity_id, version)
+
+    return build
+
+
 def _model_run(shaper: Shaper, picked: Picked, row: FromClause) -> Json:
     """The model run a prediction came from, as a reference to the models team's subgraph
     entity (its id alone); null for what no model made."""
@@ -303,13 +315,14 @@ SCALAR_COLUMNS: dict[EntityType, dict[str, str]] = {
 }
 
 NODE_FIELDS: dict[str, dict[str, Builder]] = {
-    "Label": {k: column(c) for k, c in _LABEL_SCALARS.items()},
+    "Label": {**{k: column(c) for k, c in _LABEL_SCALARS.items()}, "nodeId": _node_id("Label")},
     "File": {
         **{k: column(c) for k, c in _FILE_SCALARS.items()},
         "instances": _to_many_instances("entity_id", "file_entity_id"),
         "instanceCount": _count_instances("entity_id", "file_entity_id"),
         "url": _file_url,
         "version": _version,
+        "nodeId": _node_id("File"),
     },
     "Instance": {
         **{k: column(c) for k, c in _INSTANCE_SCALARS.items()},
@@ -317,6 +330,7 @@ NODE_FIELDS: dict[str, dict[str, Builder]] = {
         "label": _related_one(LABELS, "label_entity_id"),
         "file": _related_one(FILES, "file_entity_id"),
         "version": _version,
+        "nodeId": _node_id("Instance"),
     },
     "Frame": {
         "fileId": column("file_entity_id"),

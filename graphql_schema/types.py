@@ -32,6 +32,7 @@ from .entities import (
 )
 from .filters.fields import FILES, INSTANCES, LABELS
 from .filters.inputs import FileWhere, FrameWhere, InstanceWhere, LabelWhere, entity_id
+from .global_ids import Node
 from .jobs import BatchJob, dataset_jobs
 from .listing import entity_connection, frame_connection, raw_args
 
@@ -41,7 +42,7 @@ QUERY = "A filter in the text language (docs/QUERIES.md), ANDed with `where`."
 
 
 @strawberry.federation.type(keys=["id"], description="A line of versions of a dataset.")
-class Branch:
+class Branch(Node):
     id: strawberry.ID = strawberry.field(description="Unique among every dataset's branches.")
     name: str
     head_seq: int = strawberry.field(description="Sequence number of the branch's last commit.")
@@ -69,7 +70,7 @@ class FrameRange:
     keys=["id"],
     description="A collection of media and their annotations, under version control.",
 )
-class Dataset:
+class Dataset(Node):
     pk: strawberry.Private[int]
     id: strawberry.ID
     name: str

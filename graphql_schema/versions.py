@@ -27,6 +27,7 @@ from trainingdb.versioning.models import EntityType
 from trainingdb.versioning.refs import BranchRow, load_branches
 
 from .context import run_read
+from .global_ids import Node
 from .shapes import SCALAR_COLUMNS
 
 MAX_LOG = 1000
@@ -45,7 +46,7 @@ def content_json(kind: EntityType, content: Mapping[str, Any]) -> Any:
 @strawberry.federation.type(
     keys=["id"], description="A named, immutable version: a commit of a branch."
 )
-class Tag:
+class Tag(Node):
     id: strawberry.ID = strawberry.field(description="Unique among every dataset's tags.")
     name: str
     branch: str
@@ -75,7 +76,7 @@ class Tag:
     description="A committed state of a branch; immutable, so what a model run should name as "
     "the data it was trained on.",
 )
-class Commit:
+class Commit(Node):
     id: strawberry.ID
     branch: str
     seq: int

@@ -15,6 +15,7 @@ from graphql import (
     GraphQLEnumType,
     GraphQLInputObjectType,
     GraphQLInputType,
+    GraphQLInterfaceType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
@@ -29,6 +30,7 @@ from tests.access.seed import seeded_dataset
 from tests.graphql.execute import run_as
 from trainingdb import versioning as v
 from trainingdb.graphql_schema import schema
+from trainingdb.graphql_schema.global_ids import global_id
 from trainingdb.versioning import jobs
 from trainingdb.versioning.access import identities
 from trainingdb.versioning.access.principal import Principal
@@ -50,7 +52,12 @@ def world(engine: Engine) -> dict[str, Any]:
         team = identities.create_team(conn, "outsiders")
     return {
         "principal": Principal(team.id, team.name, None, None, False, "test"),
-        "ids": {"job": str(job.id), "entity": str(instance), "dataset": str(ds)},
+        "ids": {
+            "job": str(job.id),
+            "entity": str(instance),
+            "dataset": str(ds),
+            "node": global_id("Instance", instance, "main"),
+        },
     }
 
 
@@ -71,6 +78,8 @@ def _value(name: str, kind: GraphQLInputType, ids: dict[str, str]) -> Any:
     assert isinstance(kind, GraphQLScalarType), kind
     if kind.name == "_Any":  # a federation representation: the dataset's instance
         return {"__typename": "Instance", "id": ids["entity"]}
+    if kind.name == "ID" and ids.get("root") in {"node", "nodes"}:  # a Relay global id
+        return ids["node"]
     if kind.name == "ID":
         return ids["job"] if name == "id" and ids.get("root") == "job" else ids["entity"]
     if kind.name == "String":
@@ -82,7 +91,8 @@ def _value(name: str, kind: GraphQLInputType, ids: dict[str, str]) -> Any:
 
 def _selection(kind: Any) -> str:
     named = get_named_type(kind)
-    return " { __typename }" if isinstance(named, GraphQLObjectType | GraphQLUnionType) else ""
+    composite = GraphQLObjectType | GraphQLUnionType | GraphQLInterfaceType
+    return " { __typename }" if isinstance(named, composite) else ""
 
 
 def _calls() -> list[tuple[str, str]]:

@@ -199,7 +199,7 @@ async def test_entities_and_the_sdl_over_http(
     assert body["data"]["_entities"][1] is None
     sdl = await client.post("/graphql", json={"query": "{ _service { sdl } }"})
     text_of = orjson.loads(sdl.content)["data"]["_service"]["sdl"]
-    assert 'type Instance @key(fields: "id") @key(fields: "id version")' in text_of
+    assert 'Instance implements Node @key(fields: "id") @key(fields: "id version")' in text_of
     assert '@link(url: "https://specs.apollo.dev/federation/v2' in text_of
 
 
