@@ -105,8 +105,14 @@ class Label(Node):
     created_at: datetime
 
 
+# `id version` is the key a gateway resolves. `id` alone stays a key, so another subgraph can
+# add fields to ours by id, but not a resolvable one: query planners take the smaller key when
+# both fit, and a reference made at a version would silently be read at the default head.
+VERSIONED_KEYS = [Key(fields=FieldSet("id version")), Key(fields=FieldSet("id"), resolvable=False)]
+
+
 @strawberry.federation.type(
-    keys=["id", "id version"],
+    keys=VERSIONED_KEYS,
     description="An annotation or prediction on a file, or on one video frame.",
 )
 class Instance(Node):
@@ -144,7 +150,7 @@ class Instance(Node):
 
 
 @strawberry.federation.type(
-    keys=["id", "id version"],
+    keys=VERSIONED_KEYS,
     description="A media file (image, video, text, ...) by unique name.",
 )
 class File(Node):

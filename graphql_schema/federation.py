@@ -53,6 +53,13 @@ SHAPED = {"Label": EntityType.LABEL, "File": EntityType.FILE, "Instance": Entity
 Key = tuple[str, int, str | None]  # (type, dataset id, version as given)
 
 
+def _int_id(value: object) -> int | None:
+    """An integer id (dataset, branch, tag, job) as the database holds it, or None: ASCII
+    digits only ("²" is a digit to Python, not to int()), at most 18 so it fits a bigint."""
+    text = str(value)
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
+
+
 def _missing(type_name: str, value: object) -> NotFoundError:
     return NotFoundError(f"no {type_name} with id {value!r}")
 
@@ -136,11 +143,11 @@ def resolve_representations(
             version = rep.get("version")
             shaped.append((n, type_name, eid, None if version is None else str(version)))
             wanted[type_name].add(eid)
-        elif type_name == "Dataset" and str(value).isdigit():
+        elif type_name == "Dataset" and _int_id(value) is not None:
             dataset_ids[n] = int(str(value))
         elif type_name in CATALOG:
             continue  # _catalog resolves these
-        elif with_jobs and type_name == "BatchJob" and str(value).isdigit():
+        elif with_jobs and type_name == "BatchJob" and _int_id(value) is not None:
             job_ids[n] = int(str(value))
         else:
             results[n] = _missing(str(type_name), value)
@@ -246,8 +253,8 @@ def _catalog(
         if type_name == "Commit":
             with contextlib.suppress(ValueError):  # not a UUID: not found, like a missing one
                 key = uuid.UUID(value)
-        elif value.isdigit():
-            key = int(value)
+        else:
+            key = _int_id(value)
         if key is None:
             results[n] = _missing(str(type_name), value)
         else:
@@ -277,7 +284,9 @@ def _catalog(
                 found[("Tag", tag.id)] = Tag.from_row(tag, access.branches)
     for type_name, positions in wanted.items():
         for n, key in positions.items():
-            results[n] = found.get((type_name, key)) or _missing(type_name, str(key))
+            # The id as the caller wrote it (a commit's hex, not the UUID's dashed form).
+            given = representations[n].get("id")
+            results[n] = found.get((type_name, key)) or _missing(type_name, given)
 
 
 class Subgraph(Schema):

@@ -607,12 +607,6 @@ def test_the_readme_example_runs_through_the_gateway(supergraph: Supergraph) -> 
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason='the query planner prefers trainingdb\'s @key(fields: "id") to '
-    '@key(fields: "id version"): a reference made at a version is read at the default '
-    "branch's head",
-)
 def test_a_reference_at_a_version_is_read_at_that_version(supergraph: Supergraph) -> None:
     """The models subgraph names run-1's predictions at v1; after main rescores one of them,
     the gateway should still answer v1's score."""

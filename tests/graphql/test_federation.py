@@ -159,6 +159,24 @@ def test_a_missing_key_is_null_with_an_error_at_its_position(
     assert error["code"] == "NOT_FOUND"
 
 
+def test_odd_ids_are_missing_keys_named_as_given(engine: Engine) -> None:
+    """Ids that cannot name anything are NOT_FOUND like missing ones, never a database error,
+    and the message repeats the id as the caller sent it."""
+    commit = uuid.uuid4().hex
+    reps = [
+        {"__typename": "Dataset", "id": "²"},
+        {"__typename": "Branch", "id": "9" * 30},
+        {"__typename": "Tag", "id": "-1"},
+        {"__typename": "Commit", "id": commit},
+    ]
+    out = run(
+        engine, "query($r: [_Any!]!) { _entities(representations: $r) { __typename } }", r=reps
+    )
+    assert out["data"]["_entities"] == [None, None, None, None]
+    assert [e["code"] for e in out["errors"]] == ["NOT_FOUND"] * 4
+    assert f"no Commit with id {commit!r}" in [e["message"] for e in out["errors"]]
+
+
 def test_team_reads_only_what_it_may(engine: Engine, world: dict[str, Any]) -> None:
     reads = world["reads"]
     main_only = str(next(iter(reads[("instance", "main")])))
@@ -199,7 +217,10 @@ async def test_entities_and_the_sdl_over_http(
     assert body["data"]["_entities"][1] is None
     sdl = await client.post("/graphql", json={"query": "{ _service { sdl } }"})
     text_of = orjson.loads(sdl.content)["data"]["_service"]["sdl"]
-    assert 'Instance implements Node @key(fields: "id") @key(fields: "id version")' in text_of
+    assert (
+        'Instance implements Node @key(fields: "id version", resolvable: true) '
+        '@key(fields: "id", resolvable: false)'
+    ) in text_of
     assert '@link(url: "https://specs.apollo.dev/federation/v2' in text_of
 
 
