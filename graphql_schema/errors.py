@@ -45,12 +45,14 @@ def with_code(error: GraphQLError) -> GraphQLError:
     if error.extensions and "code" in error.extensions:
         return error
     code = error_code(error)
-    message = error.message
-    if code == INTERNAL:
-        log.error("unexpected error at %s", error.path, exc_info=error.original_error)
-        message = "Internal server error."
+    if code != INTERNAL:
+        # In place: a batch of 1,000 federation keys may carry hundreds of NOT_FOUND, and a new
+        # GraphQLError recomputes its source locations.
+        error.extensions = {**(error.extensions or {}), "code": code}
+        return error
+    log.error("unexpected error at %s", error.path, exc_info=error.original_error)
     return GraphQLError(
-        message,
+        "Internal server error.",
         nodes=error.nodes,
         source=error.source,
         positions=error.positions,

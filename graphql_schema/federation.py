@@ -22,12 +22,13 @@ from __future__ import annotations
 import contextlib
 import uuid
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import strawberry
 from graphql import GraphQLObjectType
-from sqlalchemy import Connection, bindparam, func, literal, select, union_all
+from sqlalchemy import ColumnElement, Connection, Text, bindparam, func, literal, select, union_all
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from strawberry.federation.schema import FederationAny
 
@@ -53,6 +54,13 @@ SHAPED = {"Label": EntityType.LABEL, "File": EntityType.FILE, "Instance": Entity
 Key = tuple[str, int, str | None]  # (type, dataset id, version as given)
 
 
+def _uuid_array(name: str, ids: Iterable[uuid.UUID]) -> ColumnElement[Any]:
+    """A uuid[] parameter sent as one text literal: psycopg dumps a list element by element,
+    a few microseconds each, which 1,000 keys a request turn into milliseconds."""
+    literal_text = "{" + ",".join(str(i) for i in ids) + "}"
+    return sql_cast(bindparam(name, literal_text, type_=Text), ARRAY(UUID(as_uuid=True)))
+
+
 def _int_id(value: object) -> int | None:
     """An integer id (dataset, branch, tag, job) as the database holds it, or None: ASCII
     digits only ("²" is a digit to Python, not to int()), at most 18 so it fits a bigint."""
@@ -74,10 +82,7 @@ def _homes(
         table = KINDS[SHAPED[type_name]].table
         query = (
             select(literal(type_name).label("t"), table.c.entity_id, table.c.dataset_id)
-            .where(
-                table.c.entity_id
-                == func.any(bindparam(f"ids_{type_name}", list(wanted), ARRAY(UUID(as_uuid=True))))
-            )
+            .where(table.c.entity_id == func.any(_uuid_array(f"ids_{type_name}", wanted)))
             .distinct()
         )
         parts.append(query.where(readable_datasets(principal, table.c.dataset_id)))
@@ -110,7 +115,7 @@ def _shape_group(
     shaper = Shaper(version, links)
     row = shaper.alias(SHAPED[type_name])
     node = shaper.node(type_name, picked, row)
-    wanted = bindparam("ids", list(ids), type_=ARRAY(UUID(as_uuid=True)))
+    wanted = _uuid_array("ids", ids)
     statement = select(row.c.entity_id, node).where(
         visible(row, shaper.version), row.c.entity_id == func.any(wanted)
     )
