@@ -39,11 +39,43 @@ class ForwardAuthorization extends RemoteGraphQLDataSource {
   }
 }
 
+// GraphiQL at the gateway's URL for a browser (the same pinned CDN build Strawberry serves at
+// trainingdb's /graphql), instead of Apollo's default landing page. Add the Authorization header
+// in its headers tab: it travels on to trainingdb like any client's.
+const GRAPHIQL = `<!doctype html>
+<html>
+  <head>
+    <title>trainingdb supergraph</title>
+    <link rel="stylesheet" href="https://unpkg.com/graphiql@3.8.3/graphiql.min.css" />
+  </head>
+  <body style="margin: 0">
+    <div id="graphiql" style="height: 100vh"></div>
+    <script crossorigin src="https://unpkg.com/react@18.2.0/umd/react.production.min.js"></script>
+    <script crossorigin src="https://unpkg.com/react-dom@18.2.0/umd/react-dom.production.min.js"></script>
+    <script crossorigin src="https://unpkg.com/graphiql@3.8.3/graphiql.min.js"></script>
+    <script>
+      const fetcher = GraphiQL.createFetcher({ url: window.location.href });
+      ReactDOM.createRoot(document.getElementById('graphiql')).render(
+        React.createElement(GraphiQL, { fetcher, defaultEditorToolsVisibility: 'headers' }),
+      );
+    </script>
+  </body>
+</html>`;
+const graphiqlLandingPage = {
+  async serverWillStart() {
+    return { async renderLandingPage() { return { html: GRAPHIQL }; } };
+  },
+};
+
 const gateway = new ApolloGateway({
   supergraphSdl: new IntrospectAndCompose({ subgraphs, introspectionHeaders }),
   buildService: ({ url }) => new ForwardAuthorization({ url }),
 });
-const server = new ApolloServer({ gateway, includeStacktraceInErrorResponses: false });
+const server = new ApolloServer({
+  gateway,
+  includeStacktraceInErrorResponses: false,
+  plugins: [graphiqlLandingPage],
+});
 try {
   const { url } = await startStandaloneServer(server, {
     listen: { host: '127.0.0.1', port: Number(port) },

@@ -525,6 +525,15 @@ def test_no_key_is_refused_by_trainingdb(supergraph: Supergraph) -> None:
     assert "ground truth" not in json.dumps(out)
 
 
+def test_a_browser_gets_graphiql_at_the_gateway(supergraph: Supergraph) -> None:
+    """The README's "from GraphiQL against the gateway": the page a browser loads."""
+    page = httpx.get(supergraph.gateway, headers={"accept": "text/html"}, timeout=30)
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    assert "graphiql@3.8.3/graphiql.min.js" in page.text
+    assert "createFetcher({ url: window.location.href })" in page.text
+
+
 def test_composition_needs_a_key(supergraph: Supergraph) -> None:
     """`_service { sdl }` is refused without a key: a gateway with none cannot start."""
     port = free_port()
