@@ -1,1 +1,76 @@
-"""trainingdb client."""
+"""trainingdb's Python client: typed reads, paged iteration, writes and jobs over the GraphQL
+API (docs/CLIENT.md). It talks HTTP only and imports nothing of the server side."""
+
+from .client import Client
+from .errors import (
+    Conflict,
+    ConnectionFailed,
+    ErrorInfo,
+    Forbidden,
+    InvalidDocument,
+    InvalidFilter,
+    InvalidInput,
+    JobFailed,
+    JobTimeout,
+    MergeConflict,
+    NotFound,
+    ProtectedBranch,
+    ServerError,
+    TrainingdbError,
+    Unauthenticated,
+    Unavailable,
+)
+from .records import File, Instance, InstanceInput, LabelInput
+from .types import (
+    Branch,
+    Change,
+    Commit,
+    Dataset,
+    Job,
+    JobError,
+    Label,
+    MergeConflictInfo,
+    MergeResult,
+    OrderBy,
+    Tag,
+    Where,
+)
+from .writes import DEFAULT_BATCH, MAX_BATCH
+
+__all__ = [
+    "DEFAULT_BATCH",
+    "MAX_BATCH",
+    "Branch",
+    "Change",
+    "Client",
+    "Commit",
+    "Conflict",
+    "ConnectionFailed",
+    "Dataset",
+    "ErrorInfo",
+    "File",
+    "Forbidden",
+    "Instance",
+    "InstanceInput",
+    "InvalidDocument",
+    "InvalidFilter",
+    "InvalidInput",
+    "Job",
+    "JobError",
+    "JobFailed",
+    "JobTimeout",
+    "Label",
+    "LabelInput",
+    "MergeConflict",
+    "MergeConflictInfo",
+    "MergeResult",
+    "NotFound",
+    "OrderBy",
+    "ProtectedBranch",
+    "ServerError",
+    "Tag",
+    "TrainingdbError",
+    "Unauthenticated",
+    "Unavailable",
+    "Where",
+]
