@@ -30,6 +30,7 @@ from .cli_common import (
     settings_of,
     user_errors,
 )
+from .local_server import advertised
 from .runtime import Runtime
 from .settings import BLOB_URL, DATA_DIR, DATABASE_URL, LOCAL_ADMIN, SettingsError
 
@@ -145,7 +146,7 @@ def serve(
             typer.echo(f"trainingdb: GraphiQL at http://{host}:{port}/graphql")
             if local_admin:
                 typer.echo("trainingdb: requests from this machine without a key act as admin")
-            with _worker_beside(runtime, with_worker):
+            with _worker_beside(runtime, with_worker), advertised(settings.data_dir, host, port):
                 _serve(runtime, host, port, workers, log_level, local_admin)
 
 
@@ -199,7 +200,7 @@ def demo(
                 f"trainingdb: Ctrl-C stops the server"
                 + (" and the embedded PostgreSQL" if runtime.embedded else "")
             )
-            with _worker_beside(runtime, True):
+            with _worker_beside(runtime, True), advertised(settings.data_dir, host, port):
                 _serve(runtime, host, port, 1, log_level, local_admin=True)
 
 
@@ -227,5 +228,5 @@ def main() -> None:
     app()
 
 
-# Registers `worker`, `ingest`, `export`, `teams`, `members` and `keys` on the same app.
-from . import cli_access, cli_jobs  # noqa: E402, F401
+# Registers `worker`, `ingest`, `export`, `teams`, `members`, `keys` and `checkout` on the same app.
+from . import cli_access, cli_checkout, cli_jobs  # noqa: E402, F401
