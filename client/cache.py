@@ -15,6 +15,7 @@ import hashlib
 import os
 import re
 import secrets
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,9 +55,9 @@ class Fetched:
 
 
 class BlobCache:
-    """The cache under `root`. `http` is the connection pool downloads use (None: one
-    connection per download); `on_bytes` sees every chunk written. Safe to share between
-    threads and processes."""
+    """The cache under `root`. `http` is the connection pool downloads use (None: one of its
+    own, made on the first download); `on_bytes` sees every chunk written. Safe to share
+    between threads and processes (a forked process must make its own BlobCache)."""
 
     def __init__(
         self,
@@ -68,6 +69,7 @@ class BlobCache:
         self.root = Path(root).expanduser()
         self._http = http
         self._on_bytes = on_bytes
+        self._lock = threading.Lock()
 
     def path(self, sha256: str) -> Path:
         """path: where blob `sha256` is (or would be) in the cache."""
@@ -156,12 +158,19 @@ class BlobCache:
     def _stream(self, url: str) -> Iterator[httpx.Response]:
         # No Authorization header: the signed link is its own credential, and an object store
         # the server redirects to would refuse a request carrying one.
-        if self._http is not None:
-            with self._http.stream("GET", url, follow_redirects=True) as response:
-                yield response
-        else:
-            with httpx.stream("GET", url, follow_redirects=True, timeout=60.0) as response:
-                yield response
+        with self._client().stream("GET", url, follow_redirects=True) as response:
+            yield response
+
+    def _client(self) -> httpx.Client:
+        # One pool for every download of this cache: a new httpx.Client costs ~20 ms (its TLS
+        # context), which at 10,000 small images was most of a checkout's time.
+        with self._lock:
+            if self._http is None:
+                self._http = httpx.Client(
+                    timeout=60.0,
+                    limits=httpx.Limits(max_connections=32, max_keepalive_connections=32),
+                )
+            return self._http
 
 
 def _alive(pid: int) -> bool:

@@ -94,6 +94,8 @@ class TrainingSet:
             raise InvalidInput(f"prefetch: 0 or more batches, not {prefetch}")
         self._client: Client | None = client if isinstance(client, Client) else None
         self._pid = os.getpid()
+        self._cache: BlobCache | None = None
+        self._cache_pid = 0
         self.url = client.url if isinstance(client, Client) else client
         self._key = key if not isinstance(client, Client) else client.key
         self.dataset = dataset
@@ -122,7 +124,8 @@ class TrainingSet:
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
-        state["_client"] = None  # an HTTP connection pool must not cross a fork or a pickle
+        # An HTTP connection pool must not cross a fork or a pickle.
+        state["_client"] = state["_cache"] = None
         return state
 
     def __setstate__(self, state: Mapping[str, Any]) -> None:
@@ -163,7 +166,10 @@ class TrainingSet:
         return _stream(self)
 
     def _blobs(self) -> BlobCache:
-        return BlobCache(self.cache_dir)
+        """This process's cache handle, with one connection pool for all its downloads."""
+        if self._cache is None or self._cache_pid != os.getpid():
+            self._cache, self._cache_pid = BlobCache(self.cache_dir), os.getpid()
+        return self._cache
 
     def _read(self, ids: Sequence[str]) -> list[tuple[File, tuple[Instance, ...]]]:
         """Files `ids` with their annotations, in the order of `ids`: one request."""

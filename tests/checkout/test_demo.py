@@ -1,0 +1,59 @@
+"""Issue 10's "done when", on the demo itself: `trainingdb demo`, then `trainingdb checkout
+street-scenes@TAG DIR` (no --server: the demo names itself in the data directory) and
+`checkout --update DIR @main`, which fetches only the media main has and the tag has not."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pycocotools.coco import COCO
+
+from tests.clirun import environment, run, serving
+
+pytestmark = pytest.mark.slow
+
+DEMO = "street-scenes"
+
+
+def checkout_json(env: dict[str, str], *args: str) -> dict[str, Any]:
+    done = run("checkout", *args, "--json", env=env)
+    assert done.returncode == 0, done.stderr
+    found: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return found
+
+
+def test_the_demo_checks_out_at_a_tag_and_updates_to_main(tmp_path: Path) -> None:
+    env = environment(
+        TRAININGDB_DATA_DIR=str(tmp_path / "data"), TRAININGDB_CACHE=str(tmp_path / "cache")
+    )
+    folder = tmp_path / "scenes"
+    with serving("demo", env=env) as demo:
+        answer = demo.query(
+            '{ dataset(name: "street-scenes") { tags { name } '
+            'main: files(first: 1000) { nodes { blobSha256 } } } }'
+        )
+        dataset = answer["data"]["dataset"]  # type: ignore[index]
+        tag = dataset["tags"][0]["name"]
+        tagged = demo.query(
+            f'{{ dataset(name: "street-scenes") {{ files(version: "{tag}", first: 1000) '
+            "{ nodes { blobSha256 } } } }"
+        )
+        at_tag = {f["blobSha256"] for f in tagged["data"]["dataset"]["files"]["nodes"]}  # type: ignore[index]
+        at_main = {f["blobSha256"] for f in dataset["main"]["nodes"]}
+
+        first = checkout_json(env, f"{DEMO}@{tag}", str(folder))
+        assert first["fetched_files"] == first["files"] == len(at_tag) > 0
+        coco = COCO(str(folder / "annotations.json"))
+        assert coco.imgs
+        assert all((folder / image["file_name"]).is_file() for image in coco.imgs.values())
+
+        second = checkout_json(env, "--update", str(folder), "@main")
+        assert second["files"] == len(at_main)
+        assert second["fetched_files"] == len(at_main - at_tag)  # only what the tag lacks
+        assert second["reused_files"] == len(at_main & at_tag)
+        coco = COCO(str(folder / "annotations.json"))
+        assert all((folder / image["file_name"]).is_file() for image in coco.imgs.values())
+        assert demo.interrupt() == 0, demo.stderr
