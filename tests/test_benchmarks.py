@@ -73,6 +73,19 @@ SCRIPTS = {
             for figure in ("open_ms", "auth_ms")
         },
     ),
+    # 100 files, and --instances boxes over them.
+    "checkout_bench.py --files 100": (
+        2_000,
+        {
+            "checkout_files_per_s",
+            "checkout_instances_per_s",
+            "checkout_peak_mb",
+            "update_fetched_fraction",
+            "update_peak_mb",
+            "stream_instances_per_s",
+            "stream_peak_mb",
+        },
+    ),
     "subscription_latency.py": (
         500,
         {"notify1_ms", "notify1_p95_ms", "notify100_ms", "notify100_p95_ms"},

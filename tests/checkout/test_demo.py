@@ -33,7 +33,7 @@ def test_the_demo_checks_out_at_a_tag_and_updates_to_main(tmp_path: Path) -> Non
     with serving("demo", env=env) as demo:
         answer = demo.query(
             '{ dataset(name: "street-scenes") { tags { name } '
-            'main: files(first: 1000) { nodes { blobSha256 } } } }'
+            "main: files(first: 1000) { nodes { blobSha256 } } } }"
         )
         dataset = answer["data"]["dataset"]  # type: ignore[index]
         tag = dataset["tags"][0]["name"]
