@@ -38,6 +38,18 @@ def run(
     )
 
 
+def cli(env: Mapping[str, str], *args: str) -> str:
+    """`trainingdb ARGS`'s stdout; the command must succeed."""
+    done = run(*args, env=env)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def new_key(env: Mapping[str, str], *flags: str) -> str:
+    """A new API key from `trainingdb keys create FLAGS` (`--admin`, `--team T`)."""
+    return cli(env, "keys", "create", *flags).strip().splitlines()[-1]
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

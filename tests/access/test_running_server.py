@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.clirun import environment, run, serving
+from tests.clirun import cli, environment, new_key, serving
 
 pytestmark = pytest.mark.slow
 
@@ -20,24 +20,19 @@ def test_grants_and_revocations_reach_a_running_server(tmp_path: Path) -> None:
         refused = server.query("{ datasets { name } }", status=401)
         assert refused["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"  # type: ignore[index]
 
-        def cli(*args: str) -> str:
-            done = run(*args, env=env)
-            assert done.returncode == 0, done.stderr
-            return done.stdout
-
-        admin = cli("keys", "create", "--admin").strip().splitlines()[-1]
+        admin = new_key(env, "--admin")
         made = server.query('mutation { createDataset(name: "birds") { name } }', admin)
         assert made == {"data": {"createDataset": {"name": "birds"}}}
-        cli("teams", "create", "vision")
-        key = cli("keys", "create", "--team", "vision").strip().splitlines()[-1]
+        cli(env, "teams", "create", "vision")
+        key = new_key(env, "--team", "vision")
         assert server.query("{ datasets { name } }", key) == {"data": {"datasets": []}}
-        cli("grants", "set", "--team", "vision", "--dataset", "birds", "--role", "viewer")
+        cli(env, "grants", "set", "--team", "vision", "--dataset", "birds", "--role", "viewer")
         assert server.query("{ datasets { name } }", key) == {
             "data": {"datasets": [{"name": "birds"}]}
         }
-        cli("keys", "revoke", key.split("_")[1])
+        cli(env, "keys", "revoke", key.split("_")[1])
         server.query("{ datasets { name } }", key, status=401)
-        trail = cli("audit")
+        trail = cli(env, "audit")
         assert server.interrupt() == 0, server.stderr
     actions = [line.split("\t")[3] for line in trail.strip().splitlines()]
     assert actions == [

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from tests.clirun import Server, environment, run, serving
+from tests.clirun import Server, cli, environment, new_key, serving
 from trainingdb.client import Client, Commit, InstanceInput
 
 DATASET = "scenes"
@@ -40,12 +40,6 @@ class Live:
 
     def client(self) -> Client:
         return Client(self.server.url, self.key)
-
-
-def cli(env: dict[str, str], *args: str) -> str:
-    done = run(*args, env=env)
-    assert done.returncode == 0, done.stderr
-    return done.stdout
 
 
 def checkout_json(env: dict[str, str], *args: str) -> dict[str, Any]:
@@ -135,7 +129,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     tmp = tmp_path_factory.mktemp("checkout")
     env = environment(TRAININGDB_DATA_DIR=str(tmp / "data"))
     with serving("serve", "--with-worker", env=env) as server:
-        key = cli(env, "keys", "create", "--admin").strip().splitlines()[-1]
+        key = new_key(env, "--admin")
         with Client(server.url, key) as client:
             v1, head = seed(client, env, tmp / "media")
             at_v1 = {f.name: f.sha256 for f in client.files(DATASET, "v1")}

@@ -4,25 +4,18 @@ street-scenes@TAG DIR` (no --server: the demo names itself in the data directory
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 from pycocotools.coco import COCO
 
-from tests.clirun import environment, run, serving
+from tests.clirun import environment, serving
+
+from .conftest import checkout_json
 
 pytestmark = pytest.mark.slow
 
 DEMO = "street-scenes"
-
-
-def checkout_json(env: dict[str, str], *args: str) -> dict[str, Any]:
-    done = run("checkout", *args, "--json", env=env)
-    assert done.returncode == 0, done.stderr
-    found: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return found
 
 
 def test_the_demo_checks_out_at_a_tag_and_updates_to_main(tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ import httpx
 import pytest
 from PIL import Image
 
-from tests.clirun import Server, environment, run, serving
+from tests.clirun import Server, cli, environment, new_key, serving
 from trainingdb.client import Client, Commit, InstanceInput
 
 SIZES = {"a.png": (40, 30), "b.png": (50, 20), "c.png": (60, 10)}
@@ -51,13 +51,6 @@ class Live:
     ) -> Client:
         """A client of the server, as the admin unless `key` is given."""
         return Client(self.server.url, key or self.admin, transport=transport)
-
-
-def cli(env: dict[str, str], *args: str) -> str:
-    """`trainingdb ARGS` beside the server; its stdout (it must succeed)."""
-    done = run(*args, env=env)
-    assert done.returncode == 0, done.stderr
-    return done.stdout
 
 
 class Counting(httpx.BaseTransport):
@@ -115,11 +108,11 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     tmp = tmp_path_factory.mktemp("client")
     env = environment(TRAININGDB_DATA_DIR=str(tmp / "data"))
     with serving("serve", "--with-worker", env=env) as server:
-        admin = cli(env, "keys", "create", "--admin").strip().splitlines()[-1]
+        admin = new_key(env, "--admin")
         with Client(server.url, admin) as client:
             seeded = seed(client, env, tmp / "media")
         cli(env, "teams", "create", "viewers")
-        viewer = cli(env, "keys", "create", "--team", "viewers").strip().splitlines()[-1]
+        viewer = new_key(env, "--team", "viewers")
         cli(env, "grants", "set", "--team", "viewers", "--dataset", "birds", "--role", "viewer")
         yield Live(server, env, admin, viewer, tmp / "media", seeded)
 

@@ -10,7 +10,8 @@ from pathlib import Path
 import orjson
 import pytest
 
-from tests.client.conftest import BOXES, Live, cli
+from tests.client.conftest import BOXES, Live
+from tests.clirun import cli
 from trainingdb.client import Forbidden, Job, JobFailed
 
 pytestmark = pytest.mark.slow

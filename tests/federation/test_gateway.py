@@ -30,7 +30,7 @@ import pytest
 from graphql import ObjectTypeDefinitionNode, SchemaExtensionNode, parse, print_ast
 from PIL import Image
 
-from tests.clirun import Server, environment, free_port, run, serving
+from tests.clirun import Server, cli, environment, free_port, new_key, serving
 
 pytestmark = pytest.mark.slow
 
@@ -190,12 +190,6 @@ class Supergraph:
     tmp: Path
 
 
-def cli(env: dict[str, str], *args: str) -> str:
-    done = run(*args, env=env)
-    assert done.returncode == 0, done.stderr
-    return done.stdout
-
-
 def seed(server: Server, env: dict[str, str], admin: str, tmp: Path) -> Seeded:
     """Dataset `birds`: commit "ground truth" (a human box on a.png), then commit "predictions"
     (run-1 on a.png and b.png, run-2 on b.png), tagged v1. Through GraphQL, but for the media,
@@ -290,9 +284,9 @@ def supergraph(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Supergraph]
     tmp = tmp_path_factory.mktemp("federation")
     env = environment(TRAININGDB_DATA_DIR=str(tmp / "data"))
     with serving("serve", env=env) as server:
-        admin = cli(env, "keys", "create", "--admin").strip().splitlines()[-1]
+        admin = new_key(env, "--admin")
         cli(env, "teams", "create", "outsiders")
-        outsider = cli(env, "keys", "create", "--team", "outsiders").strip().splitlines()[-1]
+        outsider = new_key(env, "--team", "outsiders")
         seeded = seed(server, env, admin, tmp)
         data = tmp / "models.json"
         data.write_text(json.dumps(models_data(seeded)))
