@@ -5,7 +5,7 @@ every function takes a SQLAlchemy Connection and runs in the caller's transactio
 """
 
 from .branches import create_branch, delete_branch, set_protected
-from .commits import CommitRow, commit, log
+from .commits import CommitRow, commit
 from .datasets import (
     DatasetRow,
     create_dataset,
@@ -18,6 +18,7 @@ from .diff import Change, DiffSummary, diff, diff_summary
 from .errors import (
     Conflict,
     ConflictError,
+    FieldConflict,
     InvalidFilterError,
     InvalidInputError,
     MergeConflictError,
@@ -26,6 +27,7 @@ from .errors import (
     TrainingdbError,
 )
 from .gc import GcReport, gc
+from .graph import log, merge_base
 from .history import Revision, history
 from .merge import MergeResult, Strategy, merge
 from .models import EntityType
@@ -46,6 +48,7 @@ __all__ = [
     "DatasetRow",
     "DiffSummary",
     "EntityType",
+    "FieldConflict",
     "GcReport",
     "InvalidFilterError",
     "InvalidInputError",
@@ -77,6 +80,7 @@ __all__ = [
     "list_tags",
     "log",
     "merge",
+    "merge_base",
     "read",
     "resolve",
     "revert",

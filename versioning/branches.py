@@ -24,7 +24,8 @@ def create_branch(
     owner_team_id: int | None = None,
     created_by: str = "",
 ) -> BranchRow:
-    """create_branch: a new line starting at `from_ref` (a branch: its last commit); O(1)."""
+    """create_branch: a new line starting at the commit `from_ref` names (a branch: its
+    current commit); O(1)."""
     check_name(name, "branch name")
     source = (
         from_ref if from_ref is not None else get_dataset_by_id(conn, dataset_id).default_branch

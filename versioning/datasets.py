@@ -10,6 +10,7 @@ from sqlalchemy import delete as sa_delete
 from sqlalchemy import update as sa_update
 
 from .atomic import atomic
+from .commits import record_root
 from .errors import ConflictError, NotFoundError
 from .models import Branch, Dataset
 from .naming import check_name
@@ -75,9 +76,12 @@ def create_dataset(
         )
         .returning(*_COLUMNS)
     ).one()
-    conn.execute(
-        insert(Branch).values(dataset_id=row.id, name=default_branch, owner_team_id=owner_team_id)
-    )
+    root = conn.execute(
+        insert(Branch)
+        .values(dataset_id=row.id, name=default_branch, owner_team_id=owner_team_id)
+        .returning(Branch.id)
+    ).scalar_one()
+    record_root(conn, row.id, root)
     return DatasetRow(*row)
 
 

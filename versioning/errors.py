@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 
 class TrainingdbError(Exception):
@@ -74,25 +74,42 @@ class ProtectedBranchError(TrainingdbError):
 
 
 @dataclass(frozen=True, slots=True)
+class FieldConflict:
+    """One field (or JSON key, `attributes.color`) both sides of a merge changed since the base
+    to different values; None stands for a value that is absent (or null)."""
+
+    field: str
+    base: Any
+    ours: Any
+    theirs: Any
+
+
+@dataclass(frozen=True, slots=True)
 class Conflict:
-    """One reason a merge stopped: an entity both sides changed since the base to different
-    states (`source_change`, `target_change`), or a result breaking an invariant (`message`)."""
+    """One reason a merge stopped, or a decision its strategy took: an entity both sides changed
+    since the base to different states (`source_change`, `target_change`; `fields` names the
+    fields when both still have it), or a result breaking an invariant. `message` says what
+    each side did, or what the result would break."""
 
     kind: str
     entity_id: uuid.UUID
     source_change: Literal["added", "removed", "modified"] | None
     target_change: Literal["added", "removed", "modified"] | None
     message: str = ""
+    fields: tuple[FieldConflict, ...] = ()
 
 
 class MergeConflictError(ConflictError):
     """A merge found entities both sides changed differently, or a result breaking an invariant.
 
-    `conflicts` lists each one; nothing was written.
+    `conflicts` lists each one; `base_id` is the merge base commit; nothing was written.
     """
 
     code = "MERGE_CONFLICT"
 
-    def __init__(self, message: str, conflicts: tuple[Conflict, ...]) -> None:
+    def __init__(
+        self, message: str, conflicts: tuple[Conflict, ...], base_id: uuid.UUID | None = None
+    ) -> None:
         super().__init__(message)
         self.conflicts = conflicts
+        self.base_id = base_id

@@ -1,10 +1,12 @@
-"""merge: three-way merge of a version into a branch's working state; O(changes).
+"""merge: three-way merge of a commit into a branch's working state; O(changes).
 
-The base is the most recent state both sides contain: the newest merge commit (by commit
-order) that recorded such a state — a merge of (an ancestor of) the source into the target's
-lineage, or of (an ancestor of) the target into the source's lineage — else the point where the
-two lineages meet in the branch tree. So merging a branch a second time brings only what changed
-on it since the first merge. Sides are compared by content (`diff`), so rows copied by an earlier
+The source is a commit (a branch names its current commit). When the target's current commit
+already contains it, the merge is up to date: nothing is written. Otherwise the base is the
+sources' and target's best common ancestor in the commit graph (graph.py), and each entity that
+changed since the base on the source side merges cell by cell with the target's working state
+(cells.py). The result — committed as one merge commit whose parents are the target's current
+commit and the source commit — must hold every invariant; a standing conflict or a broken
+invariant writes nothing. Sides are compared by content (`diff`), so rows copied by an earlier
 merge are not changes.
 """
 
@@ -13,76 +15,93 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass
-from enum import StrEnum
+from dataclasses import dataclass, field
 
-from sqlalchemy import Connection, and_, or_, select
+from sqlalchemy import Connection
 
 from .atomic import atomic
-from .commits import CommitRow, record_commit
+from .cells import Content, Strategies, Strategy, merge_entity
+from .commits import CommitRow, current_commit, record_commit
 from .diff import Change, diff_versions
 from .errors import Conflict, InvalidInputError, MergeConflictError
+from .graph import kept, merge_base_of
 from .invariants import violations
-from .models import Commit, EntityType
-from .refs import BranchRow, load_branches, lock_branch
-from .revisions import Content, apply, current_rows
+from .models import EntityType
+from .refs import load_branches, lock_branch
+from .revisions import apply, current_rows
 from .tables import KINDS
-from .versions import Version, committed, version_at, working_version
+from .versions import version_at, working_version
 
-
-class Strategy(StrEnum):
-    FAIL = "fail"
-    OURS = "ours"
-    THEIRS = "theirs"
+__all__ = ["MergeResult", "Strategy", "merge"]
 
 
 @dataclass(frozen=True, slots=True)
 class MergeResult:
-    commit: CommitRow | None
-    fast_forward: bool
-    changes: int
-    conflicts: tuple[Conflict, ...]
-    base: str
+    commit: CommitRow | None  # None when up to date
+    up_to_date: bool  # the target already contained the source commit
+    fast_forward: bool  # the target's current commit was the base
+    changes: int  # entities the merge changed on the target
+    conflicts: tuple[Conflict, ...]  # what the strategies decided
+    base: CommitRow
 
 
-def _merges_within(conn: Connection, version: Version) -> list[tuple[int, int, int]]:
-    """(merged branch, merged seq, ordinal) of the merge commits `version` contains."""
-    reach = [and_(Commit.branch_id == e.branch_id, Commit.seq <= e.seq) for e in version.lineage]
-    rows = conn.execute(
-        select(Commit.merged_branch_id, Commit.merged_seq, Commit.ordinal).where(
-            Commit.dataset_id == version.dataset_id,
-            Commit.merged_branch_id.is_not(None),
-            or_(*reach),
-        )
-    )
-    return [(b, s, o) for b, s, o in rows if b is not None and s is not None]
+Key = tuple[EntityType, uuid.UUID]
 
 
-def merge_base(
-    conn: Connection, branches: Mapping[int, BranchRow], source: Version, target: Version
-) -> Version:
-    """The base of a three-way merge of `source` into `target` (module docstring)."""
-    recorded = [
-        (ordinal, branch, seq)
-        for inside, other in ((target, source), (source, target))
-        for branch, seq, ordinal in _merges_within(conn, inside)
-        if other.contains(branch, seq)
-    ]
-    if recorded:
-        _, branch, seq = max(recorded)
-        return version_at(branches, branch, seq, f"{branches[branch].name}@{seq}")
-    target_seqs = {e.branch_id: e.seq for e in target.lineage}
-    for entry in source.lineage:
-        if entry.branch_id in target_seqs:
-            seq = min(entry.seq, target_seqs[entry.branch_id])
-            return version_at(
-                branches, entry.branch_id, seq, f"{branches[entry.branch_id].name}@{seq}"
-            )
-    raise AssertionError("versions of one dataset share the root branch")
-
-
-def _by_entity(changes: list[Change]) -> dict[tuple[EntityType, uuid.UUID], Change]:
+def _by_entity(changes: list[Change]) -> dict[Key, Change]:
     return {(c.kind, c.entity_id): c for c in changes}
+
+
+@dataclass
+class _Plan:
+    """What a merge writes, every conflict, those standing, and the entities mixing sides."""
+
+    wanted: dict[EntityType, dict[uuid.UUID, Content | None]] = field(
+        default_factory=lambda: defaultdict(dict)
+    )
+    conflicts: list[Conflict] = field(default_factory=list)
+    standing: list[Conflict] = field(default_factory=list)
+    mixed: set[Key] = field(default_factory=set)
+
+
+def _plan(
+    theirs: Mapping[Key, Change], ours: Mapping[Key, Change], strategies: Strategies
+) -> _Plan:
+    plan = _Plan()
+    for key, change in theirs.items():
+        mine = ours.get(key)
+        if mine is None:
+            plan.wanted[key[0]][key[1]] = change.after
+            continue
+        outcome = merge_entity(
+            KINDS[key[0]], key[1], change.before, mine.after, change.after, strategies
+        )
+        if outcome.conflict is not None:
+            plan.conflicts.append(outcome.conflict)
+            if outcome.standing:
+                plan.standing.append(outcome.conflict)
+        if outcome.write:
+            plan.wanted[key[0]][key[1]] = outcome.content
+        if outcome.mixed:
+            plan.mixed.add(key)
+    return plan
+
+
+def _check_mixed(
+    wanted: Mapping[EntityType, Mapping[uuid.UUID, Content | None]],
+    mixed: set[Key],
+) -> list[Conflict]:
+    """Entities whose merged cells make content no write could store."""
+    broken = []
+    for kind, eid in sorted(mixed):
+        content = wanted.get(kind, {}).get(eid)
+        if content is None:
+            continue
+        try:
+            KINDS[kind].complete(content, f"merged {kind} {eid}")
+        except InvalidInputError as error:
+            broken.append(Conflict(kind.value, eid, "modified", "modified", error.message))
+    return broken
 
 
 @atomic
@@ -93,58 +112,54 @@ def merge(
     target: str,
     strategy: Strategy | str = Strategy.FAIL,
     *,
+    field_strategies: Mapping[str, Strategy | str] | None = None,
     message: str | None = None,
     author: str = "",
 ) -> MergeResult:
-    """merge: bring `source`'s changes since the base into branch `target`, as one commit."""
-    try:
-        strategy = Strategy(strategy)
-    except ValueError:
-        raise InvalidInputError(
-            f"merge strategy {strategy!r} is not one of {', '.join(s.value for s in Strategy)}"
-        ) from None
+    """merge: bring the changes of `source`'s commit since the base into branch `target`, cell
+    by cell, as one merge commit; up to date (nothing written) if the target contains it."""
+    strategies = Strategies.parse(strategy, field_strategies)
     branch = lock_branch(conn, dataset_id, target)  # protected targets accept merges
-    theirs_version = committed(conn, dataset_id, source)
-    if theirs_version.branch_id == branch.id:
-        raise InvalidInputError(f"cannot merge {source!r} into its own branch {target!r}")
     branches = load_branches(conn, dataset_id)
+    source_commit = kept(conn, dataset_id, source)
+    target_commit = current_commit(conn, branch, branches)
+    base_commit = merge_base_of(conn, source_commit, target_commit)
+    if base_commit.id == source_commit.id:
+        return MergeResult(None, True, False, 0, (), base_commit)
+    base = version_at(branches, base_commit.branch_id, base_commit.seq, base_commit.id.hex)
+    theirs_version = version_at(branches, source_commit.branch_id, source_commit.seq, source)
     ours_version = working_version(branches, branch)
-    base = merge_base(conn, branches, theirs_version, ours_version)
     theirs = _by_entity(list(diff_versions(conn, base, theirs_version)))
-    if not theirs:
-        return MergeResult(None, False, 0, (), base.ref)
-    ours = _by_entity(list(diff_versions(conn, base, ours_version)))
-
-    conflicts: list[Conflict] = []
-    wanted: dict[EntityType, dict[uuid.UUID, Content | None]] = defaultdict(dict)
-    for key, change in theirs.items():
-        mine = ours.get(key)
-        if mine is not None and mine.after != change.after:
-            conflicts.append(Conflict(key[0], key[1], change.change, mine.change))
-            if strategy is not Strategy.THEIRS:
-                continue
-        wanted[key[0]][key[1]] = change.after
-    if conflicts and strategy is Strategy.FAIL:
+    ours = _by_entity(list(diff_versions(conn, base, ours_version))) if theirs else {}
+    plan = _plan(theirs, ours, strategies)
+    wanted, standing = plan.wanted, plan.standing
+    where = f"merging {source!r} into {target!r}"
+    if standing:
         raise MergeConflictError(
-            f"merging {source!r} into {target!r}: {len(conflicts)} conflicting entities "
-            f"(first: {conflicts[0].kind} {conflicts[0].entity_id}, changed on both sides)",
-            tuple(conflicts),
+            f"{where}: {len(standing)} conflicting entities (first: {standing[0].message})",
+            tuple(standing),
+            base_commit.id,
         )
-    broken = violations(conn, ours_version, wanted)
+    broken = _check_mixed(wanted, plan.mixed)
+    broken += [
+        Conflict(v.kind, v.entity_id, None, None, v.message)
+        for v in violations(conn, ours_version, wanted)
+    ]
     if broken:
         raise MergeConflictError(
-            f"merging {source!r} into {target!r} would break an invariant: {broken[0].message}",
-            tuple(Conflict(v.kind, v.entity_id, None, None, v.message) for v in broken),
+            f"{where} would break an invariant: {broken[0].message}", tuple(broken), base_commit.id
         )
     applied = 0
     for kind, kind_changes in wanted.items():
         current = current_rows(conn, KINDS[kind], ours_version, kind_changes.keys())
         applied += apply(conn, KINDS[kind], branch, kind_changes, current)
-    commit = record_commit(
+    made = record_commit(
         conn,
         branch,
         message or f"Merge {source} into {target}",
         author,
-        merged=(theirs_version.branch_id, theirs_version.seq),
+        target_commit,
+        merged=source_commit,
     )
-    return MergeResult(commit, not ours, applied, tuple(conflicts), base.ref)
+    fast_forward = base_commit.id == target_commit.id
+    return MergeResult(made, False, fast_forward, applied, tuple(plan.conflicts), base_commit)

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import Connection, delete, insert, select
 
 from .atomic import atomic
-from .errors import InvalidInputError, NotFoundError
+from .errors import NotFoundError
 from .events import RefChange, RefEvent, ref_changed
 from .models import Tag
 from .naming import check_name
@@ -51,11 +51,10 @@ def create_tag(
     message: str = "",
     created_by: str = "",
 ) -> TagRow:
-    """create_tag: `name` for the committed state `ref` names (a branch: its last commit)."""
+    """create_tag: `name` for the commit `ref` names (a branch: its current commit, its own last
+    or the one it was made from); O(1)."""
     check_name(name, "tag name")
     version = committed(conn, dataset_id, ref)
-    if version.seq == 0:
-        raise InvalidInputError(f"{ref!r} has no commit to tag")
     check_ref_name_free(conn, dataset_id, name)
     row = conn.execute(
         insert(Tag)

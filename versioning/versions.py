@@ -3,6 +3,11 @@
 A version is `(branch, seq)`; the lineage is `[(branch, seq), (parent, fork_seq), ...]`
 (row rule 5 in `models/entities.py`). A branch name means its working state: `seq = head_seq + 1`
 and every row alive at the head counts, uncommitted writes included.
+
+A committed state has one name of its own, the coordinates of its commit: `b@0` is the state
+`b` was made from, so it is named by its parent's coordinates (followed up the branch tree
+while the fork seq is 0). Every committed version is built at those canonical coordinates, so
+two refs to one commit give equal versions, with the shortest lineage.
 """
 
 from __future__ import annotations
@@ -53,10 +58,24 @@ class Version:
         return mine is not None and seq <= mine
 
 
+def canonical(branches: Mapping[int, BranchRow], branch_id: int, seq: int) -> tuple[int, int]:
+    """The coordinates of the commit at committed state `(branch_id, seq)`: `seq >= 1`, or the
+    root commit `(root branch, 0)`."""
+    branch = branches[branch_id]
+    while seq == 0 and branch.parent_branch_id is not None:
+        assert branch.fork_seq is not None
+        seq = branch.fork_seq
+        branch = branches[branch.parent_branch_id]
+    return branch.id, seq
+
+
 def version_at(
     branches: Mapping[int, BranchRow], branch_id: int, seq: int, ref: str, working: bool = False
 ) -> Version:
-    """The version `(branch_id, seq)` with its lineage, from the dataset's branches."""
+    """The version `(branch_id, seq)` with its lineage, from the dataset's branches; a
+    committed state at its canonical coordinates."""
+    if not working:
+        branch_id, seq = canonical(branches, branch_id, seq)
     entries = [LineageEntry(branch_id, seq, head=working)]
     branch = branches[branch_id]
     while branch.parent_branch_id is not None:
@@ -90,14 +109,22 @@ def _commit_state(conn: Connection, dataset_id: int, ref: str) -> tuple[int, int
         return None
     digits = func.replace(cast(Commit.id, String), "-", "")
     rows = conn.execute(
-        select(Commit.dataset_id, Commit.branch_id, Commit.seq).where(digits.startswith(text))
+        select(Commit.dataset_id, Commit.branch_id, Commit.seq, Commit.pruned).where(
+            digits.startswith(text)
+        )
     ).all()
-    mine = [(r.branch_id, r.seq) for r in rows if r.dataset_id == dataset_id]
+    mine = [r for r in rows if r.dataset_id == dataset_id]
     if len(mine) > 1:
         raise InvalidInputError(f"commit id prefix {ref!r} is ambiguous: give more digits")
     # A commit of another dataset is not found here: saying it exists elsewhere would tell a
     # caller about a dataset it may not read.
-    return mine[0] if mine else None
+    if not mine:
+        return None
+    if mine[0].pruned:
+        raise NotFoundError(
+            f"commit {ref!r} was on a deleted branch and garbage collection freed its state"
+        )
+    return mine[0].branch_id, mine[0].seq
 
 
 def resolve(
@@ -137,10 +164,18 @@ def resolve(
     raise NotFoundError(f"no branch, tag or commit called {ref!r}")
 
 
-def committed(conn: Connection, dataset_id: int, ref: str) -> Version:
-    """Like `resolve`, but a branch name means its last commit (for branching, tags, merges)."""
-    version = resolve(conn, dataset_id, ref)
+def committed(
+    conn: Connection,
+    dataset_id: int,
+    ref: str,
+    branches: Mapping[int, BranchRow] | None = None,
+) -> Version:
+    """Like `resolve`, but a branch name means its current commit — its last own commit, or the
+    commit it was made from — where a kept version is needed (branch from, tag, merge from,
+    revert to, log)."""
+    if branches is None:
+        branches = load_branches(conn, dataset_id)
+    version = resolve(conn, dataset_id, ref, branches)
     if not version.working:
         return version
-    branches = load_branches(conn, dataset_id)
     return last_commit_version(branches, branches[version.branch_id])

@@ -84,9 +84,21 @@ CASES: list[tuple[str, str, Callable[[World], Any]]] = [
         lambda w: v.create_branch(w.conn, w.dataset, "a b", "main"),
     ),
     (
-        "merge into itself",
+        "merge with a field strategy for an unknown field",
         "BAD_USER_INPUT",
-        lambda w: v.merge(w.conn, w.dataset, "feature", "feature"),
+        lambda w: v.merge(
+            w.conn, w.dataset, "feature", "main", field_strategies={"colour": "ours"}
+        ),
+    ),
+    (
+        "merge with a key strategy on a field that is no JSON object",
+        "BAD_USER_INPUT",
+        lambda w: v.merge(w.conn, w.dataset, "feature", "main", field_strategies={"x.y": "ours"}),
+    ),
+    (
+        "merge with an unknown field strategy",
+        "BAD_USER_INPUT",
+        lambda w: v.merge(w.conn, w.dataset, "feature", "main", field_strategies={"x": "mine"}),
     ),
     (
         "bad merge strategy",
@@ -259,6 +271,16 @@ def test_bad_input_changes_nothing(
         after = {k: val for k, val in after.items() if k not in ("dataset", "branch", "commit")}
         before = {k: val for k, val in before.items() if k not in ("dataset", "branch", "commit")}
     assert after == before
+
+
+def test_merging_a_branch_into_itself_is_up_to_date_and_writes_nothing(w: World) -> None:
+    v.create(w.conn, w.dataset, "feature", "label", [{"name": "pending"}])
+    before = snapshot(w.conn)
+    for source in ("feature", "feature@0", "main"):
+        result = v.merge(w.conn, w.dataset, source, "feature")
+        assert result.up_to_date, source
+        assert result.commit is None, source
+    assert snapshot(w.conn) == before
 
 
 def test_protected_branch_refuses_writes_and_accepts_merges(w: World) -> None:

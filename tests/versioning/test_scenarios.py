@@ -49,8 +49,10 @@ def test_uncommitted_work_stays_on_its_branch(w: World) -> None:
     v.create_branch(w.conn, w.dataset, "b", "main")
     assert pending in w.instances("main")
     assert pending not in w.instances("b")
-    with pytest.raises(v.InvalidInputError, match="has no commit"):
-        v.create_tag(w.conn, w.dataset, "t", "b")
+    # A branch where a kept version is needed means its current commit, inherited or its own.
+    tag = v.create_tag(w.conn, w.dataset, "t", "b")
+    assert (tag.branch_id, tag.seq) == (v.resolve(w.conn, w.dataset, "main@1").branch_id, 1)
+    assert pending not in w.instances("t")
 
 
 def test_uncommitted_rows_change_in_place(w: World) -> None:
@@ -180,7 +182,8 @@ def test_merge_fast_forward_then_three_way(w: World) -> None:
     first = v.merge(c, w.dataset, "a", "main")
     assert first.fast_forward
     assert first.commit is not None
-    assert first.commit.merged_seq == 1
+    a = v.resolve(c, w.dataset, "a").branch_id
+    assert first.commit.merged_from == (a, 1)
     assert w.instances("main")[i1]["score"] == 0.3
     # Both sides move on; the second merge brings only what changed on `a` since the first.
     (i2,) = v.create(c, w.dataset, "main", "instance", [w.box(w.person)])
@@ -189,10 +192,12 @@ def test_merge_fast_forward_then_three_way(w: World) -> None:
     v.commit(c, w.dataset, "a")
     second = v.merge(c, w.dataset, "a", "main")
     assert not second.fast_forward
-    assert second.base == "a@1"
+    assert (second.base.branch_id, second.base.seq) == (a, 1)
     assert second.changes == 1
     assert set(w.instances("main")) == {i1, i2, i3}
-    assert v.merge(c, w.dataset, "a", "main").commit is None
+    again = v.merge(c, w.dataset, "a", "main")
+    assert again.up_to_date
+    assert again.commit is None
 
 
 def test_merge_conflicts_by_strategy(w: World) -> None:
@@ -240,7 +245,8 @@ def test_revert_log_and_history(w: World) -> None:
     v.commit(c, w.dataset, "main", "edit")
     reverted = v.revert(c, w.dataset, "main", "main@1")
     assert w.instances("main") == w.instances(str(c1.id))
-    assert [x.message for x in v.log(c, w.dataset, "main")] == ["Revert to main@1", "edit", "add"]
+    log = [x.message for x in v.log(c, w.dataset, "main")]
+    assert log == ["Revert to main@1", "edit", "add", "Dataset created"]
     v.create_branch(c, w.dataset, "a", "main")
     v.update(c, w.dataset, "a", "instance", {i1: {"x": 60.0}})
     revisions = v.history(c, w.dataset, i1)

@@ -8,7 +8,7 @@ from .base import Base
 from .catalog import Blob, Dataset
 from .entities import REVISION_ROW_ID, File, Frame, Instance, Kill, Label, VersionedRow
 from .jobs import Job
-from .refs import Branch, Commit, Tag
+from .refs import Branch, Commit, CommitParent, Tag
 from .vocabulary import (
     EntityType,
     InstanceKind,
@@ -27,6 +27,7 @@ __all__ = [
     "Blob",
     "Branch",
     "Commit",
+    "CommitParent",
     "Dataset",
     "DatasetGrant",
     "EntityType",

@@ -3,7 +3,12 @@
 A branch is a line of sequence numbers. Its committed states are `1 .. head_seq`; its working
 state (writes not yet committed) lives at `head_seq + 1`. A child branch starts at
 `(parent_branch_id, fork_seq)` and sees the parent's rows as they were at `fork_seq`.
-A commit records one `(branch, seq)`; a tag names one commit.
+
+Commits form a graph (versioning/graph.py). A commit is one `(branch, seq)`, its canonical
+coordinates; `seq = 0` only for the dataset's root commit (the empty state on the root branch,
+no parent, generation 0). Every other commit has a first parent (the branch's previous commit,
+or the commit the branch was made from) and a merge commit a second (the source merged);
+`generation` is 1 + the greatest generation of its parents. A tag names one commit.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Identity,
     Index,
+    SmallInteger,
     String,
     UniqueConstraint,
     text,
@@ -80,31 +86,52 @@ class Commit(Base):
     seq: Mapped[int]
     message: Mapped[str] = mapped_column(server_default=text("''"))
     author: Mapped[str] = mapped_column(server_default=text("''"))
-    # Set on merge commits: the source state merged in, so the next merge of the same branch
-    # uses it as its base and brings only what changed since.
-    merged_branch_id: Mapped[int | None]
-    merged_seq: Mapped[int | None]
     created_at: Mapped[datetime] = created_at_column()
-    # Total order of commits: merge picks its base by the most recent merge commit, and
-    # created_at (the transaction's start) ties for commits made in one transaction.
+    # Creation order: a parent's ordinal is never above its child's, so a walk of ancestors
+    # newest first can stop below an ordinal (log), and merge bases break ties by it.
     ordinal: Mapped[int] = mapped_column(Identity())
+    # Longest path to the root commit: a parent's generation is below its child's, so a walk
+    # for common ancestors can stop below a generation (graph.merge_base).
+    generation: Mapped[int]
+    # Set by gc on a commit of a deleted branch that nothing needs to read any more: the row
+    # stays (its descendants' ancestry goes through it), its state does not; it no longer
+    # resolves as a version.
+    pruned: Mapped[bool] = mapped_column(server_default=text("false"))
 
     __table_args__ = (
         ForeignKeyConstraint(["dataset_id", "branch_id"], ["branch.dataset_id", "branch.id"]),
-        ForeignKeyConstraint(
-            ["dataset_id", "merged_branch_id"], ["branch.dataset_id", "branch.id"]
-        ),
         UniqueConstraint("dataset_id", "branch_id", "seq"),
-        CheckConstraint("seq >= 1", name="seq_positive"),
-        # merge: the merge commits along a lineage, to find the base.
-        Index(
-            "ix_commit_merges",
-            "dataset_id",
-            "branch_id",
-            "seq",
-            postgresql_where=text("merged_branch_id IS NOT NULL"),
+        CheckConstraint("seq >= 0", name="seq_non_negative"),
+        # Only the root commit has seq 0, and only it has generation 0 (it has no parent).
+        CheckConstraint("(seq = 0) = (generation = 0)", name="root_commit"),
+    )
+
+
+class CommitParent(Base):
+    """Parent `position` of commit `commit_id`: 0 the first parent, 1 a merge's source."""
+
+    __tablename__ = "commit_parent"
+
+    dataset_id: Mapped[int] = mapped_column(primary_key=True)
+    commit_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    position: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    parent_id: Mapped[uuid.UUID]
+
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["dataset_id", "commit_id"], ["commit.dataset_id", "commit.id"], ondelete="CASCADE"
         ),
-        CheckConstraint("(merged_branch_id IS NULL) = (merged_seq IS NULL)", name="merge_source"),
+        # No cascade: a commit that is still some commit's parent cannot be deleted. Checked at
+        # the transaction's end, because a dataset's deletion removes both through cascades in
+        # an order of PostgreSQL's choosing.
+        ForeignKeyConstraint(
+            ["dataset_id", "parent_id"],
+            ["commit.dataset_id", "commit.id"],
+            deferrable=True,
+            initially="DEFERRED",
+        ),
+        CheckConstraint("position IN (0, 1)", name="position"),
+        CheckConstraint("parent_id <> commit_id", name="not_own_parent"),
     )
 
 
