@@ -131,7 +131,9 @@ def _link(dataset: _Dataset) -> None:
     for (branch, seq), commit in stored:
         commit.parents = [dataset.previous(branch, seq).id]
         if commit.merged is not None:
-            commit.parents.append(dataset.commit_at(*commit.merged).id)
+            source = dataset.commit_at(*commit.merged).id
+            if source != commit.parents[0]:
+                commit.parents.append(source)
 
 
 def _generations(commits: Sequence[_Commit]) -> dict[uuid.UUID, int]:
@@ -181,10 +183,14 @@ def _backfill(conn: sa.Connection) -> None:
                     for (branch, seq), c in made
                 ],
             )
-        conn.execute(
-            sa.text("UPDATE commit SET generation = :g WHERE dataset_id = :d AND id = :id"),
-            [{"g": generation[c.id], "d": dataset.id, "id": c.id} for c in commits if not c.new],
-        )
+        stored = [
+            {"g": generation[c.id], "d": dataset.id, "id": c.id} for c in commits if not c.new
+        ]
+        if stored:
+            conn.execute(
+                sa.text("UPDATE commit SET generation = :g WHERE dataset_id = :d AND id = :id"),
+                stored,
+            )
         edges = [
             {"d": dataset.id, "c": c.id, "p": parent, "n": n}
             for c in commits
