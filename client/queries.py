@@ -19,7 +19,9 @@ _TAG = """
 fragment TagFields on Tag { id name branch seq version message createdBy createdAt }
 """
 _COMMIT = """
-fragment CommitFields on Commit { id branch seq version message author mergedFrom createdAt }
+fragment CommitFields on Commit {
+  id branch seq version message author parents generation mergedFrom createdAt
+}
 """
 _LABEL = """
 fragment LabelFields on Label { id name color description attributeSchema }
@@ -179,13 +181,16 @@ COMMIT = (
 MERGE = (
     """mutation Merge(
   $dataset: String!, $source: String!, $target: String!, $strategy: MergeStrategy!,
-  $message: String, $author: String!
+  $fieldStrategies: [FieldStrategy!], $message: String, $author: String!
 ) {
   merge(dataset: $dataset, source: $source, target: $target, strategy: $strategy,
-        message: $message, author: $author) {
-    merged fastForward changes base
+        fieldStrategies: $fieldStrategies, message: $message, author: $author) {
+    merged upToDate fastForward changes base
     commit { ...CommitFields }
-    conflicts { kind entityId sourceChange targetChange message }
+    baseCommit { ...CommitFields }
+    conflicts {
+      kind entityId sourceChange targetChange message fields { field base ours theirs }
+    }
   }
 }"""
     + _COMMIT

@@ -7,7 +7,6 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any, TypeVar
 
 from . import queries
-from .errors import NotFound
 from .http import Session
 from .pages import check_page_size, connection_page, diff_page, iterate
 from .parse import Json, at, decoded, decoded_list
@@ -54,13 +53,10 @@ class Reads:
 
     def resolve(self, dataset: str, version: str) -> Commit:
         """resolve: the commit `version` (a branch, tag, commit id or `branch@seq`) names; for a
-        branch, its last commit (uncommitted work is no commit). NotFound when it has none."""
-        found = self.commits(dataset, version, first=1)
-        if not found:
-            raise NotFound(
-                f"dataset {dataset!r}: version {version!r} contains no commit yet", "NOT_FOUND"
-            )
-        return found[0]
+        branch, its current commit (its last own commit, or the one it was made from:
+        uncommitted work is no commit). Every dataset has one, its root commit `main@0`."""
+        (found,) = self.commits(dataset, version, first=1)
+        return found
 
     def labels(self, dataset: str, version: str | None = None) -> list[Label]:
         """labels: every label at `version` (default: the default branch's head), by id."""

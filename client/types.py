@@ -104,7 +104,8 @@ class Tag:
 
 @dataclass(frozen=True, slots=True)
 class Commit:
-    """A commit: the immutable state `version` (`branch@seq`); `merged_from` for a merge."""
+    """A commit: the immutable state `version` (`branch@seq`); `parents` are commit ids (the
+    branch's previous commit, then a merge's source); `merged_from` names a merge's source."""
 
     id: str
     branch: str
@@ -112,6 +113,8 @@ class Commit:
     version: str
     message: str
     author: str
+    parents: tuple[str, ...]
+    generation: int
     merged_from: str | None
     created_at: datetime
 
@@ -125,6 +128,8 @@ class Commit:
             text(data["version"]),
             text(data["message"]),
             text(data["author"]),
+            tuple(text(p) for p in items(data["parents"])),
+            integer(data["generation"]),
             opt_text(data["mergedFrom"]),
             timestamp(data["createdAt"]),
         )
@@ -177,14 +182,33 @@ class Change:
 
 
 @dataclass(frozen=True, slots=True)
+class FieldConflict:
+    """One field (or JSON key, `attributes.color`) both sides of a merge changed to different
+    values: its value at the base, on the target (ours) and on the source (theirs); None is
+    absent or null."""
+
+    field: str
+    base: Json
+    ours: Json
+    theirs: Json
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Json]) -> Self:
+        """from_json: a `FieldConflict` object of the API."""
+        return cls(text(data["field"]), data["base"], data["ours"], data["theirs"])
+
+
+@dataclass(frozen=True, slots=True)
 class MergeConflictInfo:
-    """An entity both sides of a merge changed differently, or a result an invariant refused."""
+    """An entity both sides of a merge changed differently (`fields`: the fields, when both
+    still have it), or a result an invariant refused; `message` says what each side did."""
 
     kind: str
     entity_id: str
     source_change: str | None
     target_change: str | None
     message: str
+    fields: tuple[FieldConflict, ...]
 
     @classmethod
     def from_json(cls, data: Mapping[str, Json]) -> Self:
@@ -195,30 +219,37 @@ class MergeConflictInfo:
             opt_text(data["sourceChange"]),
             opt_text(data["targetChange"]),
             text(data["message"]),
+            tuple(FieldConflict.from_json(obj(f)) for f in items(data["fields"])),
         )
 
 
 @dataclass(frozen=True, slots=True)
 class MergeResult:
-    """What a merge did: `merged` false means nothing was written (see `conflicts`)."""
+    """What a merge did: `merged` false means nothing was written (see `conflicts`);
+    `up_to_date` that the target already contained the source commit (no commit made);
+    `base_commit` is the merge base, also when there were conflicts."""
 
     merged: bool
+    up_to_date: bool
     commit: Commit | None
     fast_forward: bool
     changes: int
     base: str | None
+    base_commit: Commit | None
     conflicts: tuple[MergeConflictInfo, ...]
 
     @classmethod
     def from_json(cls, data: Mapping[str, Json]) -> Self:
         """from_json: a `MergeOutcome` object of the API."""
-        commit = data["commit"]
+        commit, base = data["commit"], data["baseCommit"]
         return cls(
             boolean(data["merged"]),
+            boolean(data["upToDate"]),
             None if commit is None else Commit.from_json(obj(commit)),
             boolean(data["fastForward"]),
             integer(data["changes"]),
             opt_text(data["base"]),
+            None if base is None else Commit.from_json(obj(base)),
             tuple(MergeConflictInfo.from_json(obj(c)) for c in items(data["conflicts"])),
         )
 

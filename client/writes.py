@@ -77,16 +77,24 @@ class Writes:
         target: str,
         *,
         strategy: Strategy = "FAIL",
+        field_strategies: Mapping[str, Strategy] | None = None,
         message: str | None = None,
         author: str | None = None,
     ) -> MergeResult:
-        """merge: version `source` into branch `target`, three-way, as one merge commit; with
-        FAIL and conflicts nothing is written and the result says `merged=False`."""
+        """merge: the commit `source` names (a branch: its current commit) into branch
+        `target`: up to date if the target contains it, else three-way from their best common
+        ancestor, field by field, as one merge commit. `field_strategies` overrides `strategy`
+        for some fields (`{"score": "THEIRS", "attributes.color": "OURS"}`, GraphQL names).
+        With FAIL and conflicts nothing is written and the result says `merged=False`."""
+        per_field = None
+        if field_strategies is not None:
+            per_field = [{"field": f, "strategy": s} for f, s in field_strategies.items()]
         variables = {
             "dataset": dataset,
             "source": source,
             "target": target,
             "strategy": strategy,
+            "fieldStrategies": per_field,
             "message": message,
             "author": author or "",
         }

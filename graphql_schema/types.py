@@ -104,7 +104,10 @@ class Dataset(Node):
     async def tags(self, info: Info) -> list[versions.Tag]:
         return await info.context.read_in(self.pk, versions.list_tags)
 
-    @strawberry.field(description="Commits the version contains, newest first (the log).")
+    @strawberry.field(
+        description="The commits the version's commit descends from, itself and the root "
+        "commit included, newest first (the log; a branch names its current commit)."
+    )
     async def commits(
         self, info: Info, version: str | None = None, first: int = 100
     ) -> list[versions.Commit]:
@@ -114,6 +117,20 @@ class Dataset(Node):
         def read(c: SQLConnection, _: DatasetAccess) -> list[versions.Commit]:
             gate.version(c, self.pk, ref)
             return versions.log(c, self.pk, ref, first)
+
+        return await info.context.read_in(self.pk, read)
+
+    @strawberry.field(
+        description="The commit a merge of `a` into `b` (or of `b` into `a`) starts from: their "
+        "commits' best common ancestor in the commit graph (a branch names its current commit)."
+    )
+    async def merge_base(self, info: Info, a: str, b: str) -> versions.Commit:
+        gate = info.context.gate
+
+        def read(c: SQLConnection, _: DatasetAccess) -> versions.Commit:
+            gate.version(c, self.pk, a)
+            gate.version(c, self.pk, b)
+            return versions.merge_base(c, self.pk, a, b)
 
         return await info.context.read_in(self.pk, read)
 

@@ -6,22 +6,27 @@ conflicts as data (`merged: false`) and writes nothing.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from enum import Enum
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import strawberry
 from sqlalchemy import Connection
+from strawberry.scalars import JSON
 
 from trainingdb import versioning as v
+from trainingdb.versioning import commits
 from trainingdb.versioning.access.policy import Action
 from trainingdb.versioning.datasets import get_dataset_by_id
 from trainingdb.versioning.errors import InvalidInputError, MergeConflictError
-from trainingdb.versioning.models import Role
+from trainingdb.versioning.models import EntityType, Role
 from trainingdb.versioning.refs import load_branches
+from trainingdb.versioning.tables import KINDS
 
 from .context import Context, run_write
 from .jobs import BatchJob, submit_export
+from .shapes import SCALAR_COLUMNS
 from .types import Branch, Dataset
 from .versions import Commit, Tag
 
@@ -57,20 +62,48 @@ def _branch(conn: Connection, dataset_id: int, name: str) -> Branch:
     return Branch.from_row(row)
 
 
-@strawberry.enum(description="What a merge does with an entity both sides changed differently.")
+@strawberry.enum(
+    description="What a merge does with a field (or an entity) both sides changed differently."
+)
 class MergeStrategy(Enum):
     FAIL = "fail"
     OURS = "ours"
     THEIRS = "theirs"
 
 
-@strawberry.type(description="An entity both sides of a merge changed, or a result it refused.")
+@strawberry.input(description="The strategy for one field, or one key of a JSON field.")
+class FieldStrategy:
+    field: str = strawberry.field(
+        description="A content field by its GraphQL name (`score`, `labelId`, `attributes`), or "
+        "a key of a JSON-object field (`attributes.occluded`, `metadata.camera`)."
+    )
+    strategy: MergeStrategy
+
+
+@strawberry.type(description="One field both sides of a merge changed to different values.")
+class FieldConflict:
+    field: str = strawberry.field(
+        description="The field's GraphQL name, or `field.key` for a key of a JSON object."
+    )
+    base: JSON | None = strawberry.field(description="Its value at the base (null: absent).")
+    ours: JSON | None = strawberry.field(description="Its value on the target (null: absent).")
+    theirs: JSON | None = strawberry.field(description="Its value on the source (null: absent).")
+
+
+@strawberry.type(
+    description="An entity both sides of a merge changed differently, or a result it refused."
+)
 class MergeConflict:
     kind: str
     entity_id: strawberry.ID
     source_change: str | None = strawberry.field(description="added, removed or modified.")
     target_change: str | None = strawberry.field(description="added, removed or modified.")
-    message: str = strawberry.field(description="Why, when an invariant refused the result.")
+    message: str = strawberry.field(
+        description="What each side did, or which invariant the result would break."
+    )
+    fields: list[FieldConflict] = strawberry.field(
+        description="The fields both sides changed; empty when one side removed the entity."
+    )
 
 
 @strawberry.type(
@@ -79,11 +112,57 @@ class MergeConflict:
 )
 class MergeOutcome:
     merged: bool
+    up_to_date: bool = strawberry.field(
+        description="The target already contained the source commit: nothing was written."
+    )
     commit: Commit | None = strawberry.field(description="The merge commit on the target.")
     fast_forward: bool
     changes: int = strawberry.field(description="Entities the merge changed on the target.")
-    base: str | None = strawberry.field(description="The merge base, as `branch@seq`.")
+    base: str | None = strawberry.field(
+        description="The merge base commit, as `branch@seq` of the branch it was made on."
+    )
+    base_commit: Commit | None = strawberry.field(
+        description="The merge base: the best common ancestor of the source commit and the "
+        "target's current commit."
+    )
     conflicts: list[MergeConflict]
+
+
+# Content fields by GraphQL name, across kinds (a field strategy names one for every kind).
+_CONTENT_NAMES = {
+    name: column
+    for kind in EntityType
+    for name, column in SCALAR_COLUMNS[kind].items()
+    if column in KINDS[kind].content
+}
+_GRAPHQL_NAMES = {
+    kind: {column: name for name, column in SCALAR_COLUMNS[kind].items()} for kind in EntityType
+}
+
+
+def _field_strategies(given: list[FieldStrategy] | None) -> dict[str, str]:
+    """GraphQL field names turned into content names; BAD_USER_INPUT for any other name."""
+    found: dict[str, str] = {}
+    for i, item in enumerate(given or []):
+        name, dot, key = item.field.partition(".")
+        if name not in _CONTENT_NAMES:
+            raise InvalidInputError(
+                f"fieldStrategies[{i}].field: {item.field!r} is not a content field; fields "
+                f"are {', '.join(sorted(_CONTENT_NAMES))}"
+            )
+        found[_CONTENT_NAMES[name] + dot + key] = item.strategy.value
+    return found
+
+
+def _graphql_path(kind: str, path: str) -> str:
+    name, dot, key = path.partition(".")
+    return _GRAPHQL_NAMES[EntityType(kind)].get(name, name) + dot + key
+
+
+def _base(conn: Connection, dataset_id: int, base_id: uuid.UUID | None) -> Commit | None:
+    if base_id is None:
+        return None
+    return Commit.from_row(commits.by_ids(conn, [base_id])[0], load_branches(conn, dataset_id))
 
 
 def _merge(
@@ -92,28 +171,43 @@ def _merge(
     source: str,
     target: str,
     strategy: MergeStrategy,
+    field_strategies: list[FieldStrategy] | None,
     message: str | None,
     author: str,
 ) -> MergeOutcome:
+    per_field = _field_strategies(field_strategies)
     try:
         result = v.merge(
-            conn, dataset_id, source, target, strategy.value, message=message, author=author
+            conn,
+            dataset_id,
+            source,
+            target,
+            strategy.value,
+            field_strategies=per_field,
+            message=message,
+            author=author,
         )
     except MergeConflictError as error:
+        base = _base(conn, dataset_id, error.base_id)
         return MergeOutcome(
             merged=False,
+            up_to_date=False,
             commit=None,
             fast_forward=False,
             changes=0,
-            base=None,
+            base=None if base is None else base.version,
+            base_commit=base,
             conflicts=_conflicts(error.conflicts),
         )
+    base = Commit.from_row(result.base, load_branches(conn, dataset_id))
     return MergeOutcome(
         merged=True,
+        up_to_date=result.up_to_date,
         commit=None if result.commit is None else _commit(conn, dataset_id, result.commit),
         fast_forward=result.fast_forward,
         changes=result.changes,
-        base=result.base,
+        base=base.version,
+        base_commit=base,
         conflicts=_conflicts(result.conflicts),
     )
 
@@ -126,9 +220,22 @@ def _conflicts(found: tuple[v.Conflict, ...]) -> list[MergeConflict]:
             source_change=c.source_change,
             target_change=c.target_change,
             message=c.message,
+            fields=[
+                FieldConflict(
+                    field=_graphql_path(c.kind, f.field),
+                    base=_json(f.base),
+                    ours=_json(f.ours),
+                    theirs=_json(f.theirs),
+                )
+                for f in c.fields
+            ],
         )
         for c in found
     ]
+
+
+def _json(value: Any) -> Any:
+    return str(value) if isinstance(value, uuid.UUID) else value
 
 
 AUTHOR = "Who did it, recorded with the commit."
@@ -291,8 +398,9 @@ class VersionMutations:
         return True
 
     @strawberry.mutation(
-        description="Merge a version into a branch, three-way from their merge base. With "
-        "strategy FAIL, conflicts come back as data and nothing is written."
+        description="Merge a commit (a branch: its current commit) into a branch: up to date "
+        "when the target contains it, else three-way from their best common ancestor, field by "
+        "field. With strategy FAIL, conflicts come back as data and nothing is written."
     )
     async def merge(
         self,
@@ -301,6 +409,13 @@ class VersionMutations:
         source: str,
         target: str,
         strategy: MergeStrategy = MergeStrategy.FAIL,
+        field_strategies: Annotated[
+            list[FieldStrategy] | None,
+            strawberry.argument(
+                description="Per-field strategies for conflicting fields, overriding `strategy` "
+                "(a key path before its field)."
+            ),
+        ] = None,
         message: str | None = None,
         author: Annotated[str, strawberry.argument(description=AUTHOR)] = "",
     ) -> MergeOutcome:
@@ -308,7 +423,7 @@ class VersionMutations:
 
         def work(c: Connection, ds: int) -> MergeOutcome:
             gate.version(c, ds, source)
-            return _merge(c, ds, source, target, strategy, message, author)
+            return _merge(c, ds, source, target, strategy, field_strategies, message, author)
 
         return await _in_dataset(
             info, dataset, Action.MERGE, target, work, source=source, strategy=strategy.value

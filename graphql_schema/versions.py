@@ -17,7 +17,7 @@ import strawberry
 from sqlalchemy import Connection
 from strawberry.scalars import JSON
 
-from trainingdb.versioning import commits, tags
+from trainingdb.versioning import commits, graph, tags
 from trainingdb.versioning.access.policy import DatasetAccess
 from trainingdb.versioning.diff import Change as EngineChange
 from trainingdb.versioning.diff import DiffSummary, diff, diff_summary
@@ -78,13 +78,22 @@ class Tag(Node):
 )
 class Commit(Node):
     id: strawberry.ID
-    branch: str
+    branch: str = strawberry.field(description="The branch it was made on.")
     seq: int
-    version: str = strawberry.field(description="`branch@seq`: the committed state.")
+    version: str = strawberry.field(
+        description="`branch@seq`: the committed state (`branch@0`: the dataset's root commit)."
+    )
     message: str
     author: str
+    parents: list[strawberry.ID] = strawberry.field(
+        description="Parent commit ids: the branch's previous commit (or the commit it was made "
+        "from), then, for a merge, the source commit. Empty for the root commit."
+    )
+    generation: int = strawberry.field(
+        description="The longest path to the root commit (0); a parent's is always smaller."
+    )
     merged_from: str | None = strawberry.field(
-        description="For a merge commit, the source version merged (`branch@seq`)."
+        description="For a merge commit, the source commit merged, as `branch@seq`."
     )
     created_at: datetime
 
@@ -92,8 +101,8 @@ class Commit(Node):
     def from_row(cls, row: commits.CommitRow, branches: Mapping[int, BranchRow]) -> Commit:
         branch = branches[row.branch_id].name
         merged = None
-        if row.merged_branch_id is not None:
-            merged = f"{branches[row.merged_branch_id].name}@{row.merged_seq}"
+        if row.merged_from is not None:
+            merged = f"{branches[row.merged_from[0]].name}@{row.merged_from[1]}"
         return cls(
             id=strawberry.ID(row.id.hex),
             branch=branch,
@@ -101,6 +110,8 @@ class Commit(Node):
             version=f"{branch}@{row.seq}",
             message=row.message,
             author=row.author,
+            parents=[strawberry.ID(p.hex) for p in row.parents],
+            generation=row.generation,
             merged_from=merged,
             created_at=row.created_at,
         )
@@ -178,7 +189,14 @@ def log(conn: Connection, dataset_id: int, ref: str, first: int) -> list[Commit]
     if not 0 < first <= MAX_LOG:
         raise InvalidInputError(f"commits.first: between 1 and {MAX_LOG}, not {first}")
     branches = load_branches(conn, dataset_id)
-    return [Commit.from_row(r, branches) for r in commits.log(conn, dataset_id, ref, first)]
+    return [Commit.from_row(r, branches) for r in graph.log(conn, dataset_id, ref, first)]
+
+
+def merge_base(conn: Connection, dataset_id: int, a: str, b: str) -> Commit:
+    """The commit a merge of `a` and `b` starts from (versioning.graph)."""
+    return Commit.from_row(
+        graph.merge_base(conn, dataset_id, a, b), load_branches(conn, dataset_id)
+    )
 
 
 def entity_history(conn: Connection, access: DatasetAccess, entity_id: uuid.UUID) -> list[Revision]:

@@ -71,14 +71,14 @@ def test_video_has_frame_level_instances_on_tracks(engine: Engine, loaded: DemoS
 
 
 def test_versions(engine: Engine, loaded: DemoSummary) -> None:
-    # main: two commits; v1 names the first.
+    # main: the root commit and two commits; v1 names the first.
     assert (
         scalar(
             engine,
             "SELECT string_agg(seq::text, ',' ORDER BY seq) FROM commit c "
             "JOIN branch b ON b.id = c.branch_id WHERE b.name = 'main'",
         )
-        == "1,2"
+        == "0,1,2"
     )
     assert (
         scalar(

@@ -229,12 +229,18 @@ def test_refs_constraints(conn: Connection, world: dict[str, Any]) -> None:
         lambda: insert(Tag).values(dataset_id=dataset, name="v1", branch_id=branch, seq=1),
         "fk_tag_dataset_id_branch_id_seq_commit",
     )
-    conn.execute(insert(Commit).values(dataset_id=dataset, branch_id=branch, seq=1))
+    conn.execute(insert(Commit).values(dataset_id=dataset, branch_id=branch, seq=1, generation=1))
     conn.execute(insert(Tag).values(dataset_id=dataset, name="v1", branch_id=branch, seq=1))
     rejects(
         conn,
-        lambda: insert(Commit).values(dataset_id=dataset, branch_id=branch, seq=1),
+        lambda: insert(Commit).values(dataset_id=dataset, branch_id=branch, seq=1, generation=1),
         "uq_commit_dataset_id_branch_id_seq",
+    )
+    # Only a root commit (seq 0) has generation 0.
+    rejects(
+        conn,
+        lambda: insert(Commit).values(dataset_id=dataset, branch_id=branch, seq=2, generation=0),
+        "ck_commit_root_commit",
     )
     rejects(
         conn,

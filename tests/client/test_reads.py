@@ -31,8 +31,11 @@ def test_datasets_refs_and_labels(live: Live) -> None:
         assert {("exp", 0), ("main", 2)} <= set(branches)
         tags = {tag.name: tag for tag in client.tags("birds")}
         assert tags["v1"].version == live.seeded.first.version
-        assert [c.message for c in client.commits("birds")] == ["rescore, prune, add", "25 boxes"]
-        assert [c.id for c in client.commits("birds", "v1")] == [live.seeded.first.id]
+        log = [c.message for c in client.commits("birds")]
+        assert log == ["rescore, prune, add", "25 boxes", "Dataset created"]
+        first, root = client.commits("birds", "v1")
+        assert first.id == live.seeded.first.id
+        assert (first.parents, root.parents, root.version) == ((root.id,), (), "main@0")
         assert sorted(label.name for label in client.labels("birds", "v1")) == ["bird", "cat"]
 
 
@@ -133,8 +136,8 @@ def test_resolve_names_a_commit(live: Live) -> None:
         assert client.resolve("birds", first.id[:8].upper()) == first
         assert client.resolve("birds", "main@1") == first
         assert client.resolve("birds", "exp") == first  # forked at v1, no commit of its own
-        with pytest.raises(NotFound, match="'main@0' contains no commit yet"):
-            client.resolve("birds", "main@0")
+        root = client.resolve("birds", "main@0")  # the dataset's root commit
+        assert (root.parents, root.generation, first.parents) == ((), 0, (root.id,))
         with pytest.raises(NotFound) as unknown:
             client.resolve("birds", "nope")
     assert "nope" in unknown.value.message

@@ -143,7 +143,7 @@ def test_a_commit_id_is_a_version(world: Any, engine: Engine) -> None:
     _, states = world
     out = run(engine, '{ dataset(name: "filters") { commits { id version } } }')
     commits = out["data"]["dataset"]["commits"]
-    assert [c["version"] for c in commits] == ["main@2", "main@1"]
+    assert [c["version"] for c in commits] == ["main@2", "main@1", "main@0"]
     nodes = all_pages(engine, 100, version=commits[1]["id"])
     assert len(nodes) == len(states["main@1"].rows["instances"])
 
