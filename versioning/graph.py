@@ -18,6 +18,7 @@ several best common ancestors exist, the rule picks one of them.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import (
@@ -26,16 +27,18 @@ from sqlalchemy import (
     Integer,
     Uuid,
     and_,
+    bindparam,
     column,
     distinct,
     func,
     select,
-    values,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import aliased
 
 from .commits import CommitRow, as_commit_row, commit_at, commit_rows
 from .models import Commit, CommitParent
+from .refs import BranchRow, load_branches
 from .versions import committed
 
 FIRST_WINDOW = 16  # generations (or ordinals, per row asked for) below the start: one try
@@ -45,7 +48,16 @@ WIDEN = 4
 def _walk(dataset_id: int, starts: list[tuple[uuid.UUID, int]], order: str, low: int) -> CTE:
     """Ancestors of each start (tagged with the start's side), following only parents whose
     `order` column (generation or ordinal) is at least `low`."""
-    seeds = values(column("id", Uuid), column("side", Integer), name="seeds").data(starts)
+    # Bound arrays, not a VALUES list: the statement's shape, and so SQLAlchemy's compiled
+    # cache entry, stays the same whatever the starts.
+    seeds = (
+        func.unnest(
+            bindparam("start_ids", [s for s, _ in starts], type_=ARRAY(Uuid)),
+            bindparam("start_sides", [side for _, side in starts], type_=ARRAY(Integer)),
+        )
+        .table_valued(column("id", Uuid), column("side", Integer), name="seeds")
+        .render_derived()
+    )
     walk = select(seeds.c.id, seeds.c.side).cte("walk", recursive=True)
     parent = aliased(Commit, name="graph_parent")
     step = (
@@ -100,17 +112,26 @@ def reachable(conn: Connection, dataset_id: int, starts: list[uuid.UUID]) -> set
     return set(conn.scalars(select(walk.c.id).distinct()))
 
 
-def kept(conn: Connection, dataset_id: int, ref: str) -> CommitRow:
+def kept(
+    conn: Connection,
+    dataset_id: int,
+    ref: str,
+    branches: Mapping[int, BranchRow] | None = None,
+) -> CommitRow:
     """kept: the commit `ref` names where a kept version is needed (a branch: its current
-    commit, its own last or the one it was made from); two statements."""
-    version = committed(conn, dataset_id, ref)
+    commit, its own last or the one it was made from); one or two statements, and the
+    branches unless given."""
+    version = committed(conn, dataset_id, ref, branches)
     return commit_at(conn, dataset_id, version.branch_id, version.seq)
 
 
 def merge_base(conn: Connection, dataset_id: int, a: str, b: str) -> CommitRow:
     """merge_base: the base a merge of `a` into `b` (or of `b` into `a`) starts from: their
     commits' best common ancestor (module docstring); O(log distance) statements."""
-    return merge_base_of(conn, kept(conn, dataset_id, a), kept(conn, dataset_id, b))
+    branches = load_branches(conn, dataset_id)
+    return merge_base_of(
+        conn, kept(conn, dataset_id, a, branches), kept(conn, dataset_id, b, branches)
+    )
 
 
 def log(conn: Connection, dataset_id: int, ref: str, limit: int = 100) -> list[CommitRow]:

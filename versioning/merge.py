@@ -121,7 +121,7 @@ def merge(
     strategies = Strategies.parse(strategy, field_strategies)
     branch = lock_branch(conn, dataset_id, target)  # protected targets accept merges
     branches = load_branches(conn, dataset_id)
-    source_commit = kept(conn, dataset_id, source)
+    source_commit = kept(conn, dataset_id, source, branches)
     target_commit = current_commit(conn, branch, branches)
     base_commit = merge_base_of(conn, source_commit, target_commit)
     if base_commit.id == source_commit.id:
