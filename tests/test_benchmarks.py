@@ -25,7 +25,8 @@ GRAPHQL_FIGURES = {
     "node100_ms",
 }
 SCRIPTS = {
-    "versioning_bench.py": (
+    # One commit graph of 300 commits, all through the engine.
+    "versioning_bench.py --commits 300": (
         20_000,
         {
             "branch_ms",
@@ -36,6 +37,11 @@ SCRIPTS = {
             "read_branch3_ms",
             "diff_10k_ms",
             "merge_10k_ms",
+            "graph_build_s_300",
+            "merge_base_ms",
+            "merge_base_old_tag_ms",
+            "log100_ms",
+            "merge_base_statements",
         },
     ),
     "ingest_bench.py": (
