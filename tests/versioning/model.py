@@ -1,9 +1,23 @@
-"""A reference model of the versioning semantics: whole-state copies, no cleverness.
+"""A reference model of the versioning semantics, by brute force over a commit graph.
 
-Every committed state is a full deep copy; branching copies a state; reads look states up.
-It implements docs/VERSIONING.md independently of the engine's rows, kills and lineage SQL, so
-the model-based test can compare the two after every step. It covers labels, files and
-instances (frames follow the same rules as instances' file references).
+Every commit keeps a full deep copy of its state and the ids of its parents; a branch is the
+commit it was created from, its own commits and a working state. Every question the engine
+answers with rows, kills and SQL is answered here by searching that graph and comparing whole
+states: ancestry by walking parents, merge bases by filtering the common ancestors, merges by
+comparing three whole states value by value. It is written from the spec (docs/VERSIONING.md and
+the merge rules below), not from the engine, and shares none of its code or rules, so the
+model-based test can compare the two after every step: an oracle must not share the algorithm it
+checks. It covers labels, files and instances (frames follow the rules of instances' file
+references).
+
+- A dataset starts with branch `main` and a root commit `main@0`: empty state, no parents.
+- A commit's first parent is its branch's current commit: the branch's latest own commit, or the
+  commit it was created from when it has none. A merge commit's parents are (target, source).
+- Generation: root 0, a commit 1 + the greatest generation of its parents.
+- merge(S into T, whose working state is W): up to date (nothing written) when S is an ancestor
+  of T or T itself. Otherwise the base is a best common ancestor (one that is no ancestor of
+  another common ancestor), the greatest generation first, then the latest created; entities,
+  their fields and the keys of their JSON object fields merge three-way between base, W and S.
 
 Errors are `ModelError(code)` with the engine's stable codes, checked in the documented order:
 the branch (NOT_FOUND), its protection, the entities, then the invariants.
@@ -13,12 +27,15 @@ from __future__ import annotations
 
 import copy
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 Content = dict[str, Any]
 State = dict[str, dict[uuid.UUID, Content]]
+Changes = dict[tuple[str, uuid.UUID], tuple[Content | None, Content | None]]
 KINDS = ("label", "file", "instance")
+STRATEGIES = ("fail", "ours", "theirs")
 DEFAULTS: dict[str, Content] = {
     "label": {"color": "#888888", "description": "", "attribute_schema": {}},
     "file": {
@@ -47,6 +64,19 @@ DEFAULTS: dict[str, Content] = {
         "author": "",
     },
 }
+# The content field of each kind that holds a JSON object: merged key by key.
+OBJECT_FIELD = {"label": "attribute_schema", "file": "metadata", "instance": "attributes"}
+
+
+class _Absent:
+    """What a field or a JSON key is where it does not exist: never equal to any value."""
+
+    def __repr__(self) -> str:
+        return "ABSENT"
+
+
+ABSENT: Final = _Absent()
+WHOLE_ENTITIES = False  # OLD-ENGINE RUN ONLY: the old engine merges whole entities
 
 
 class ModelError(Exception):
@@ -55,95 +85,298 @@ class ModelError(Exception):
         self.code = code
 
 
+@dataclass(frozen=True)
+class EntityConflict:
+    """An entity both sides of a merge changed differently since the base.
+
+    `fields` are the fields (`attributes.color` for a key of a JSON object field) changed on
+    both sides to different values; none when one side removed the entity (an entity-level
+    conflict). `standing` are those no strategy resolved; `stands`: the merge cannot go on.
+    """
+
+    kind: str
+    entity_id: uuid.UUID
+    source_change: str
+    target_change: str
+    fields: tuple[str, ...]
+    standing: tuple[str, ...]
+    stands: bool
+
+
+class ModelMergeConflict(ModelError):
+    """MERGE_CONFLICT for conflicts that stand (not for a result that breaks an invariant)."""
+
+    def __init__(self, conflicts: tuple[EntityConflict, ...]) -> None:
+        super().__init__("MERGE_CONFLICT")
+        self.conflicts = conflicts
+
+
 def empty() -> State:
     return {kind: {} for kind in KINDS}
 
 
+@dataclass(frozen=True)
+class Commit:
+    id: uuid.UUID
+    parents: tuple[uuid.UUID, ...]
+    state: State
+    order: int  # creation order: 0 for the root
+
+
 @dataclass
 class Branch:
-    id: int
     name: str
-    parent: tuple[int, int] | None
-    states: list[State]  # states[seq]; states[0] is the state at the fork
+    start: uuid.UUID  # the commit it was created from: `name@0`
+    own: list[uuid.UUID]  # its own commits: `name@1` .. `name@head`
     working: State
     protected: bool = False
     deleted: bool = False
 
     @property
     def head(self) -> int:
-        return len(self.states) - 1
+        return len(self.own)
 
+    @property
+    def current(self) -> uuid.UUID:
+        return self.own[-1] if self.own else self.start
 
-@dataclass
-class CommitRecord:
-    id: uuid.UUID
-    branch: int
-    seq: int
-    ordinal: int
-    merged: tuple[int, int] | None
+    def at(self, seq: int) -> uuid.UUID:
+        return self.own[seq - 1] if seq else self.start
 
 
 @dataclass(frozen=True)
-class Ref:
-    """A resolved version: (branch, seq), or a branch's working state."""
+class MergePlan:
+    """What a merge of commit `source` into branch `target_branch` (at commit `target`) does."""
 
-    branch: int
-    seq: int
-    working: bool = False
+    source: uuid.UUID
+    target: uuid.UUID
+    up_to_date: bool
+    bases: frozenset[uuid.UUID]  # the best common ancestors (none when up to date)
+    base: uuid.UUID | None  # the one the tie rule picks
+    fast_forward: bool
+    conflicts: tuple[EntityConflict, ...]  # every conflict found (all resolved, on success)
+    state: State  # the target's working state after the merge
+
+
+def _change(before: Content | None, after: Content | None) -> str:
+    return "added" if before is None else "removed" if after is None else "modified"
+
+
+def _three_way(base: object, ours: object, theirs: object) -> tuple[object, bool]:
+    """(merged value, conflicted) for one value on three sides, ABSENT where missing."""
+    if ours == theirs:
+        return ours, False
+    if ours == base:
+        return theirs, False
+    if theirs == base:
+        return ours, False
+    return ours, True
+
+
+def _broken(kind: str, content: Content) -> bool:
+    """Whether one entity's content breaks a rule on its own fields (docs: content checks)."""
+    if kind != "instance":
+        return not content["name"]
+    start, end, score = content["text_start"], content["text_end"], content["score"]
+    return (start is not None and end is not None and end < start) or (
+        score is not None and not 0 <= score <= 1
+    )
+
+
+def merge_entity(
+    kind: str,
+    entity_id: uuid.UUID,
+    base: Content | None,
+    ours: Content | None,
+    theirs: Content | None,
+    strategy: str,
+    field_strategies: Mapping[str, str],
+) -> tuple[Content | None, EntityConflict | None]:
+    """One entity's three-way merge: its merged content (None: absent), and its conflict."""
+    if ours == theirs:
+        return copy.deepcopy(ours), None
+    if ours == base:
+        return copy.deepcopy(theirs), None
+    if theirs == base:
+        return copy.deepcopy(ours), None
+    if ours is None or theirs is None or WHOLE_ENTITIES:
+        conflict = EntityConflict(
+            kind, entity_id, _change(base, theirs), _change(base, ours), (), (), strategy == "fail"
+        )
+        return copy.deepcopy(theirs if strategy == "theirs" else ours), conflict
+    merged: Content = {}
+    clashes: list[str] = []
+    standing: list[str] = []
+
+    def settle(path: str, name: str, mine: object, other: object) -> object:
+        clashes.append(path)
+        pick = field_strategies.get(path) or field_strategies.get(name) or strategy
+        if pick == "fail":
+            standing.append(path)
+        return other if pick == "theirs" else mine
+
+    for name in sorted(ours.keys() | theirs.keys()):
+        was = ABSENT if base is None else base.get(name, ABSENT)
+        mine, other = ours.get(name, ABSENT), theirs.get(name, ABSENT)
+        if name == OBJECT_FIELD[kind] and isinstance(mine, dict) and isinstance(other, dict):
+            old = was if isinstance(was, dict) else {}
+            value: dict[str, Any] = {}
+            for key in sorted(old.keys() | mine.keys() | other.keys()):
+                k_was, k_mine, k_other = (d.get(key, ABSENT) for d in (old, mine, other))
+                k_value, clash = _three_way(k_was, k_mine, k_other)
+                if clash:
+                    k_value = settle(f"{name}.{key}", name, k_mine, k_other)
+                if k_value is not ABSENT:
+                    value[key] = copy.deepcopy(k_value)
+            merged[name] = value
+            continue
+        result, clash = _three_way(was, mine, other)
+        if clash:
+            result = settle(name, name, mine, other)
+        if result is not ABSENT:
+            merged[name] = copy.deepcopy(result)
+    if not clashes:
+        return merged, None
+    conflict = EntityConflict(
+        kind,
+        entity_id,
+        _change(base, theirs),
+        _change(base, ours),
+        tuple(clashes),
+        tuple(standing),
+        bool(standing),
+    )
+    return merged, conflict
+
+
+def merge_states(
+    base: State, ours: State, theirs: State, strategy: str, field_strategies: Mapping[str, str]
+) -> tuple[State, list[EntityConflict]]:
+    """Every entity of any of the three states merged: the merged state, and the conflicts."""
+    merged = empty()
+    conflicts: list[EntityConflict] = []
+    for kind in KINDS:
+        for eid in sorted(base[kind].keys() | ours[kind].keys() | theirs[kind].keys()):
+            content, conflict = merge_entity(
+                kind,
+                eid,
+                base[kind].get(eid),
+                ours[kind].get(eid),
+                theirs[kind].get(eid),
+                strategy,
+                field_strategies,
+            )
+            if content is not None:
+                merged[kind][eid] = content
+            if conflict is not None:
+                conflicts.append(conflict)
+    return merged, conflicts
+
+
+def diff_states(a: State, b: State) -> Changes:
+    changes = {}
+    for kind in KINDS:
+        for eid in a[kind].keys() | b[kind].keys():
+            before, after = a[kind].get(eid), b[kind].get(eid)
+            if before != after:
+                changes[(kind, eid)] = (before, after)
+    return changes
 
 
 @dataclass
 class Model:
+    root: uuid.UUID
     default_branch: str = "main"
-    branches: dict[int, Branch] = field(default_factory=dict)
-    commits: list[CommitRecord] = field(default_factory=list)
-    tags: dict[str, tuple[int, int]] = field(default_factory=dict)
+    commits: dict[uuid.UUID, Commit] = field(default_factory=dict)  # in creation order
+    branches: list[Branch] = field(default_factory=list)
+    tags: dict[str, uuid.UUID] = field(default_factory=dict)
 
-    def add_root(self, branch_id: int, name: str) -> None:
-        """The dataset's first, empty branch."""
-        self.branches[branch_id] = Branch(branch_id, name, None, [empty()], empty())
+    def __post_init__(self) -> None:
+        self.commits[self.root] = Commit(self.root, (), empty(), 0)
+        self.branches.append(Branch(self.default_branch, self.root, [], empty()))
 
     # --- versions -----------------------------------------------------------------------
 
     def live(self, name: str) -> Branch | None:
-        return next((b for b in self.branches.values() if b.name == name and not b.deleted), None)
+        return next((b for b in self.branches if b.name == name and not b.deleted), None)
 
-    def resolve(self, ref: str) -> Ref:
-        if "@" in ref:
-            name, _, n = ref.rpartition("@")
-            branch = self.live(name)
-            if branch is None or not n.isdigit() or int(n) > branch.head:
+    def resolve(self, ref: str) -> tuple[uuid.UUID, Branch | None]:
+        """The commit `ref` names, and the branch when it names a live branch's working state
+        (the commit is then the branch's current commit)."""
+        if not ref:
+            raise ModelError("BAD_USER_INPUT")
+        name, at, seq = ref.rpartition("@")
+        if at and name and seq.isdigit():
+            found = self.live(name)
+            if found is None or int(seq) > found.head:
                 raise ModelError("NOT_FOUND")
-            return Ref(branch.id, int(n))
+            return found.at(int(seq)), None
         branch = self.live(ref)
         if branch is not None:
-            return Ref(branch.id, branch.head + 1, working=True)
+            return branch.current, branch
         if ref in self.tags:
-            return Ref(*self.tags[ref])
-        wanted = ref.lower().replace("-", "")
-        found = [c for c in self.commits if c.id.hex.startswith(wanted)] if len(wanted) >= 8 else []
-        if len(found) == 1:
-            return Ref(found[0].branch, found[0].seq)
+            return self.tags[ref], None
+        digits = ref.lower().replace("-", "")
+        if 8 <= len(digits) <= 32 and all(c in "0123456789abcdef" for c in digits):
+            matches = [c for c in self.commits if c.hex.startswith(digits)]
+            if len(matches) > 1:
+                raise ModelError("BAD_USER_INPUT")
+            if matches:
+                return matches[0], None
         raise ModelError("NOT_FOUND")
 
-    def committed(self, ref: str) -> Ref:
-        version = self.resolve(ref)
-        return Ref(version.branch, version.seq - 1) if version.working else version
+    def kept(self, ref: str) -> uuid.UUID:
+        """The commit `ref` names where a kept version is needed: a branch's current commit."""
+        return self.resolve(ref)[0]
 
-    def state(self, version: Ref) -> State:
-        branch = self.branches[version.branch]
-        return branch.working if version.working else branch.states[version.seq]
+    def state_of(self, ref: str) -> State:
+        """What a read of `ref` sees: a live branch's working state, else a commit's state."""
+        commit, branch = self.resolve(ref)
+        return branch.working if branch is not None else self.commits[commit].state
 
-    def lineage(self, version: Ref) -> list[tuple[int, int]]:
-        entries = [(version.branch, version.seq)]
-        branch = self.branches[version.branch]
-        while branch.parent is not None:
-            entries.append(branch.parent)
-            branch = self.branches[branch.parent[0]]
-        return entries
+    # --- the commit graph, searched ---------------------------------------------------------
 
-    def contains(self, version: Ref, branch: int, seq: int) -> bool:
-        return any(b == branch and seq <= s for b, s in self.lineage(version))
+    def ancestors(self, commit: uuid.UUID) -> set[uuid.UUID]:
+        """`commit` and every commit reachable from it through parents."""
+        seen: set[uuid.UUID] = set()
+        todo = [commit]
+        while todo:
+            found = todo.pop()
+            if found not in seen:
+                seen.add(found)
+                todo += self.commits[found].parents
+        return seen
+
+    def generations(self) -> dict[uuid.UUID, int]:
+        """Each commit's longest path to the root (parents are created before children)."""
+        depth: dict[uuid.UUID, int] = {}
+        for commit in self.commits.values():
+            depth[commit.id] = 1 + max((depth[p] for p in commit.parents), default=-1)
+        return depth
+
+    def generation(self, commit: uuid.UUID) -> int:
+        return self.generations()[commit]
+
+    def best_common_ancestors(self, a: uuid.UUID, b: uuid.UUID) -> frozenset[uuid.UUID]:
+        """Common ancestors of `a` and `b` that are no ancestor of another common ancestor."""
+        common = self.ancestors(a) & self.ancestors(b)
+        below = {c: self.ancestors(c) - {c} for c in common}
+        return frozenset(c for c in common if not any(c in below[d] for d in common))
+
+    def pick_base(self, bases: frozenset[uuid.UUID]) -> uuid.UUID:
+        """The documented tie rule: the greatest generation, then the latest created."""
+        depth = self.generations()
+        return max(bases, key=lambda c: (depth[c], self.commits[c].order))
+
+    def merge_base(self, a: str, b: str) -> tuple[frozenset[uuid.UUID], uuid.UUID]:
+        """The best common ancestors of the commits of refs `a` and `b`, and the one picked."""
+        bases = self.best_common_ancestors(self.kept(a), self.kept(b))
+        return bases, self.pick_base(bases)
+
+    def log(self, ref: str, limit: int) -> list[uuid.UUID]:
+        """The commits the ref's commit contains (itself included), newest first."""
+        found = self.ancestors(self.kept(ref))
+        return [c for c in reversed(self.commits) if c in found][:limit]
 
     # --- writes -------------------------------------------------------------------------
 
@@ -161,13 +394,15 @@ class Model:
         ids = [row["entity_id"] for row in rows]
         if len(set(ids)) != len(ids):
             raise ModelError("BAD_USER_INPUT")
+        contents = [
+            {**DEFAULTS[kind], **{k: v for k, v in row.items() if k != "entity_id"}} for row in rows
+        ]
+        if any(_broken(kind, content) for content in contents):
+            raise ModelError("BAD_USER_INPUT")
         if any(eid in new[kind] for eid in ids):
             raise ModelError("CONFLICT")
-        for row in rows:
-            new[kind][row["entity_id"]] = {
-                **DEFAULTS[kind],
-                **{k: v for k, v in row.items() if k != "entity_id"},
-            }
+        for eid, content in zip(ids, contents, strict=True):
+            new[kind][eid] = content
         branch.working = self._checked(new, "BAD_USER_INPUT")
 
     def update(self, name: str, kind: str, changes: dict[uuid.UUID, Content]) -> None:
@@ -176,7 +411,9 @@ class Model:
         if any(eid not in new[kind] for eid in changes):
             raise ModelError("NOT_FOUND")
         for eid, fields in changes.items():
-            new[kind][eid] = {**new[kind][eid], **fields}
+            new[kind][eid] = {**new[kind][eid], **copy.deepcopy(fields)}
+            if _broken(kind, new[kind][eid]):
+                raise ModelError("BAD_USER_INPUT")
         branch.working = self._checked(new, "BAD_USER_INPUT")
 
     def delete(self, name: str, kind: str, ids: list[uuid.UUID]) -> None:
@@ -211,35 +448,35 @@ class Model:
 
     # --- refs and commits ---------------------------------------------------------------
 
-    def commit(
-        self, name: str, commit_id: uuid.UUID, merged: tuple[int, int] | None = None
-    ) -> None:
+    def _record(
+        self, branch: Branch, state: State, parents: tuple[uuid.UUID, ...], commit_id: uuid.UUID
+    ) -> Commit:
+        made = Commit(commit_id, parents, copy.deepcopy(state), len(self.commits))
+        self.commits[commit_id] = made
+        branch.own.append(commit_id)
+        branch.working = copy.deepcopy(state)
+        return made
+
+    def commit(self, name: str, commit_id: uuid.UUID) -> Commit:
         branch = self.live(name)
         if branch is None:
             raise ModelError("NOT_FOUND")
-        branch.states.append(copy.deepcopy(branch.working))
-        self.commits.append(
-            CommitRecord(commit_id, branch.id, branch.head, len(self.commits), merged)
-        )
+        return self._record(branch, branch.working, (branch.current,), commit_id)
 
     def _name_free(self, name: str) -> None:
         if self.live(name) is not None or name in self.tags:
             raise ModelError("CONFLICT")
 
-    def create_branch(self, branch_id: int, name: str, from_ref: str) -> None:
-        start = self.committed(from_ref)
+    def create_branch(self, name: str, from_ref: str) -> None:
+        start = self.kept(from_ref)
         self._name_free(name)
-        state = self.state(start)
-        self.branches[branch_id] = Branch(
-            branch_id, name, (start.branch, start.seq), [copy.deepcopy(state)], copy.deepcopy(state)
-        )
+        state = copy.deepcopy(self.commits[start].state)
+        self.branches.append(Branch(name, start, [], state))
 
     def create_tag(self, name: str, ref: str) -> None:
-        version = self.committed(ref)
-        if version.seq == 0:
-            raise ModelError("BAD_USER_INPUT")
+        commit = self.kept(ref)
         self._name_free(name)
-        self.tags[name] = (version.branch, version.seq)
+        self.tags[name] = commit
 
     def delete_branch(self, name: str) -> None:
         branch = self.live(name)
@@ -259,82 +496,61 @@ class Model:
 
     # --- diff, merge, revert ------------------------------------------------------------
 
-    @staticmethod
-    def diff_states(
-        a: State, b: State
-    ) -> dict[tuple[str, uuid.UUID], tuple[Content | None, Content | None]]:
-        changes = {}
-        for kind in KINDS:
-            for eid in a[kind].keys() | b[kind].keys():
-                before, after = a[kind].get(eid), b[kind].get(eid)
-                if before != after:
-                    changes[(kind, eid)] = (before, after)
-        return changes
+    def diff(self, a: str, b: str) -> Changes:
+        return diff_states(self.state_of(a), self.state_of(b))
 
-    def diff(
-        self, a: str, b: str
-    ) -> dict[tuple[str, uuid.UUID], tuple[Content | None, Content | None]]:
-        return self.diff_states(self.state(self.resolve(a)), self.state(self.resolve(b)))
-
-    def merge_base(self, source: Ref, target: Ref) -> Ref:
-        def merges_within(version: Ref) -> list[CommitRecord]:
-            reach = self.lineage(version)
-            return [
-                c
-                for c in self.commits
-                if c.merged is not None and any(c.branch == b and c.seq <= s for b, s in reach)
-            ]
-
-        recorded = [
-            (c.ordinal, c.merged)
-            for inside, other in ((target, source), (source, target))
-            for c in merges_within(inside)
-            if c.merged is not None and self.contains(other, *c.merged)
-        ]
-        if recorded:
-            _, (branch, seq) = max(recorded)
-            return Ref(branch, seq)
-        target_seqs = dict(self.lineage(target))
-        for branch, seq in self.lineage(source):
-            if branch in target_seqs:
-                return Ref(branch, min(seq, target_seqs[branch]))
-        raise AssertionError("lineages share the root")
-
-    def merge(self, source: str, target: str, strategy: str, commit_id: uuid.UUID | None) -> bool:
-        """Merge as the doc says; whether a merge commit was made (its id is `commit_id`)."""
-        if strategy not in ("fail", "ours", "theirs"):
+    def plan_merge(
+        self,
+        source: str,
+        target: str,
+        strategy: str,
+        field_strategies: Mapping[str, str] | None = None,
+    ) -> MergePlan:
+        """What merging `source` into branch `target` does, without doing it."""
+        if strategy not in STRATEGIES or any(
+            s not in STRATEGIES for s in (field_strategies or {}).values()
+        ):
             raise ModelError("BAD_USER_INPUT")
         branch = self.live(target)
         if branch is None:
             raise ModelError("NOT_FOUND")
-        theirs_ref = self.committed(source)
-        if theirs_ref.branch == branch.id:
-            raise ModelError("BAD_USER_INPUT")
-        ours_ref = Ref(branch.id, branch.head + 1, working=True)
-        base = self.state(self.merge_base(theirs_ref, ours_ref))
-        theirs = self.diff_states(base, self.state(theirs_ref))
-        if not theirs:
-            return False
-        ours = self.diff_states(base, branch.working)
-        new = copy.deepcopy(branch.working)
-        conflict = False
-        for (kind, eid), (_, after) in theirs.items():
-            if (kind, eid) in ours and ours[(kind, eid)][1] != after:
-                conflict = True
-                if strategy != "theirs":
-                    continue
-            if after is None:
-                new[kind].pop(eid, None)
-            else:
-                new[kind][eid] = copy.deepcopy(after)
-        if conflict and strategy == "fail":
+        theirs, ours = self.kept(source), branch.current
+        if theirs in self.ancestors(ours):
+            return MergePlan(theirs, ours, True, frozenset(), None, False, (), branch.working)
+        bases = self.best_common_ancestors(theirs, ours)
+        base = self.pick_base(bases)
+        merged, conflicts = merge_states(
+            self.commits[base].state,
+            branch.working,
+            self.commits[theirs].state,
+            strategy,
+            field_strategies or {},
+        )
+        standing = tuple(c for c in conflicts if c.stands)
+        if standing:
+            raise ModelMergeConflict(standing)
+        if any(_broken(kind, c) for kind in KINDS for c in merged[kind].values()):
             raise ModelError("MERGE_CONFLICT")
-        branch.working = self._checked(new, "MERGE_CONFLICT")
-        assert commit_id is not None
-        self.commit(target, commit_id, merged=(theirs_ref.branch, theirs_ref.seq))
-        return True
+        self._checked(merged, "MERGE_CONFLICT")
+        fast_forward = ours in self.ancestors(theirs)
+        return MergePlan(theirs, ours, False, bases, base, fast_forward, tuple(conflicts), merged)
 
-    def revert(self, name: str, to: str, commit_id: uuid.UUID) -> None:
+    def merge(
+        self,
+        source: str,
+        target: str,
+        strategy: str,
+        field_strategies: Mapping[str, str] | None,
+        commit_id: uuid.UUID,
+    ) -> MergePlan:
+        """Merge as the spec says; a merge that is not up to date is commit `commit_id`."""
+        plan = self.plan_merge(source, target, strategy, field_strategies)
+        branch = self.live(target)
+        if not plan.up_to_date and branch is not None:
+            self._record(branch, plan.state, (plan.target, plan.source), commit_id)
+        return plan
+
+    def revert(self, name: str, to: str, commit_id: uuid.UUID) -> Commit:
         branch = self._writable(name)
-        branch.working = copy.deepcopy(self.state(self.resolve(to)))
-        self.commit(name, commit_id)
+        state = self.commits[self.kept(to)].state
+        return self._record(branch, state, (branch.current,), commit_id)
