@@ -51,6 +51,14 @@ _MERGED = aliased(CommitParent, name="merge_parent")
 _SOURCE = aliased(Commit, name="merge_source")
 
 
+def _parent_at(edge: Any, position: int) -> ColumnElement[bool]:
+    return and_(
+        edge.dataset_id == Commit.dataset_id,
+        edge.commit_id == Commit.id,
+        edge.position == position,
+    )
+
+
 def commit_rows(*where: ColumnElement[bool]) -> Select[*tuple[Any, ...]]:
     """SELECT the CommitRow columns of the commits matching `where` (outer-joined parents)."""
     return (
@@ -70,22 +78,8 @@ def commit_rows(*where: ColumnElement[bool]) -> Select[*tuple[Any, ...]]:
             _SOURCE.seq.label("source_seq"),
         )
         .select_from(Commit)
-        .outerjoin(
-            _FIRST,
-            and_(
-                _FIRST.dataset_id == Commit.dataset_id,
-                _FIRST.commit_id == Commit.id,
-                _FIRST.position == 0,
-            ),
-        )
-        .outerjoin(
-            _MERGED,
-            and_(
-                _MERGED.dataset_id == Commit.dataset_id,
-                _MERGED.commit_id == Commit.id,
-                _MERGED.position == 1,
-            ),
-        )
+        .outerjoin(_FIRST, _parent_at(_FIRST, 0))
+        .outerjoin(_MERGED, _parent_at(_MERGED, 1))
         .outerjoin(
             _SOURCE,
             and_(_SOURCE.dataset_id == Commit.dataset_id, _SOURCE.id == _MERGED.parent_id),

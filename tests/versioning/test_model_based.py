@@ -348,6 +348,17 @@ class EngineVsModel(RuleBasedStateMachine):
         if then_commit:
             self.commit_both(branch)
 
+    def update_both(
+        self, branch: str, kind: str, eid: uuid.UUID, change: dict[str, Any], then_commit: bool
+    ) -> None:
+        """One entity's update on both sides, then maybe a commit of the branch."""
+        self.both(
+            lambda: v.update(self.conn, self.dataset, branch, kind, {eid: change}),
+            lambda _: self.model.update(branch, kind, {eid: change}),
+        )
+        if then_commit:
+            self.commit_both(branch)
+
     @rule(
         then_commit=st.booleans(),
         data=st.data(),
@@ -372,12 +383,7 @@ class EngineVsModel(RuleBasedStateMachine):
             else:
                 current = self.content(branch, "label", eid).get(name, {})
                 change[name] = self.object_change(data, current)
-        self.both(
-            lambda: v.update(self.conn, self.dataset, branch, "label", {eid: change}),
-            lambda _: self.model.update(branch, "label", {eid: change}),
-        )
-        if then_commit:
-            self.commit_both(branch)
+        self.update_both(branch, "label", eid, change, then_commit)
 
     @rule(
         then_commit=st.booleans(),
@@ -398,12 +404,7 @@ class EngineVsModel(RuleBasedStateMachine):
             else:
                 current = self.content(branch, "file", eid).get(name, {})
                 change[name] = self.object_change(data, current)
-        self.both(
-            lambda: v.update(self.conn, self.dataset, branch, "file", {eid: change}),
-            lambda _: self.model.update(branch, "file", {eid: change}),
-        )
-        if then_commit:
-            self.commit_both(branch)
+        self.update_both(branch, "file", eid, change, then_commit)
 
     @rule(
         then_commit=st.booleans(),
@@ -435,12 +436,7 @@ class EngineVsModel(RuleBasedStateMachine):
                 change[name] = self.object_change(data, current)
             else:
                 change["label_entity_id"] = self.entity(data, branch, "label")
-        self.both(
-            lambda: v.update(self.conn, self.dataset, branch, "instance", {eid: change}),
-            lambda _: self.model.update(branch, "instance", {eid: change}),
-        )
-        if then_commit:
-            self.commit_both(branch)
+        self.update_both(branch, "instance", eid, change, then_commit)
 
     @rule(then_commit=st.booleans(), data=st.data(), kind=st.sampled_from(KINDS))
     def delete(self, then_commit: bool, data: st.DataObject, kind: str) -> None:
