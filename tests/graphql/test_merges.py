@@ -51,8 +51,8 @@ query($ds: String!, $a: String!, $b: String!) {
 
 
 def merge(engine: Engine, ds: str, source: str, target: str, **extra: Any) -> dict[str, Any]:
-    found: dict[str, Any] = ok(engine, MERGE, ds=ds, source=source, target=target, **extra)
-    return found["merge"]
+    found: dict[str, Any] = ok(engine, MERGE, ds=ds, source=source, target=target, **extra)["merge"]
+    return found
 
 
 def commit(engine: Engine, ds: str, branch: str) -> None:
