@@ -34,7 +34,7 @@ if not __package__:  # run as `python benchmarks/import_phases.py`
 from benchmarks.common import arguments, report
 from benchmarks.ingest_bench import prepare, write_inputs
 from trainingdb.server.ingest import annotations_job as job
-from trainingdb.server.ingest.formats import read_jsonl
+from trainingdb.server.ingest.jsonl import read_jsonl
 from trainingdb.server.runtime import Runtime
 from trainingdb.server.settings import Settings
 from trainingdb.versioning.bulk import create_stream, id_block

@@ -36,16 +36,10 @@ from trainingdb.versioning.models import EntityType
 from trainingdb.versioning.tables import KINDS
 from trainingdb.versioning.visibility import visible
 
-from .formats import (
-    Draft,
-    FormatError,
-    coco_labels,
-    jsonl_labels,
-    read_coco,
-    read_jsonl,
-    read_yolo,
-    yolo_labels,
-)
+from .coco import coco_labels, read_coco
+from .formats import Draft, FormatError
+from .jsonl import jsonl_labels, read_jsonl
+from .yolo import read_yolo, yolo_labels
 
 READERS: dict[str, tuple[Callable[[Path], Iterator[Draft]], Callable[[Path], set[str]]]] = {
     "jsonl": (read_jsonl, jsonl_labels),
