@@ -261,14 +261,14 @@ def test_what_a_team_may_not_read_is_not_found_like_what_does_not_exist(
 GARBAGE = [
     "not base64!",
     base64.b64encode(b"no colon").decode(),
-    _gid("Frame", uuid.uuid4()),
+    _gid("Frame", uuid.UUID(int=1)),
     _gid("Node", 1),
     _gid("Dataset", "abc"),
     _gid("Dataset", "1" * 19),
     _gid("Commit", "xyz"),
-    _gid("File", uuid.uuid4()),  # no version
-    _gid("Instance", uuid.uuid4(), ""),
-    _gid("Label", uuid.uuid4(), "main"),
+    _gid("File", uuid.UUID(int=2)),  # no version
+    _gid("Instance", uuid.UUID(int=3), ""),
+    _gid("Label", uuid.UUID(int=4), "main"),
     _gid("File", "not-a-uuid", "main"),
     base64.b64encode(b"\xff\xfe:1").decode(),
 ]
