@@ -24,6 +24,7 @@ from sqlalchemy import Connection
 from trainingdb.versioning.access import audit, grants, identities, keys
 from trainingdb.versioning.access.policy import Action, DatasetAccess, Gate
 from trainingdb.versioning.errors import InvalidInputError, NotFoundError
+from trainingdb.versioning.inputs import row_id
 
 from .access_types import ApiKey, AuditEvent, Grant, Member, NewApiKey, Team
 from .context import Context, run_read, run_write
@@ -42,12 +43,13 @@ def _dataset(conn: Connection, gate: Gate, text: str) -> DatasetAccess:
     try:
         row = grants.find_dataset(conn, text)
     except NotFoundError:
-        if not text.isdigit():
+        pk = row_id(text)
+        if pk is None:
             raise
-        row = None
-    if row is not None and row.name == text:
+        return gate.dataset_by_id(conn, pk)
+    if row.name == text:
         return gate.dataset(conn, text)
-    return gate.dataset_by_id(conn, int(text))
+    return gate.dataset_by_id(conn, row.id)
 
 
 def _managed(conn: Connection, gate: Gate, text: str, action: Action) -> DatasetAccess:
@@ -249,9 +251,9 @@ class AccessQueries:
         gate = info.context.gate
         if dataset is None:
             gate.require_admin("reading the whole audit log (name a dataset)")
-        if before is not None and not str(before).isdigit():
+        older = None if before is None else row_id(before)
+        if before is not None and older is None:
             raise InvalidInputError(f"auditLog.before: {before!r} is not an event id")
-        older = None if before is None else int(before)
 
         def read(conn: Connection) -> list[audit.EventRow]:
             found = None

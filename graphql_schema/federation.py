@@ -35,6 +35,7 @@ from strawberry.federation.schema import FederationAny
 from trainingdb.versioning import commits, datasets, tags
 from trainingdb.versioning.access.policy import DatasetAccess, Gate, readable_datasets
 from trainingdb.versioning.errors import ConflictError, InvalidInputError, NotFoundError
+from trainingdb.versioning.inputs import row_id
 from trainingdb.versioning.models import Dataset as DatasetModel
 from trainingdb.versioning.models import EntityType
 from trainingdb.versioning.refs import live_branches_by_ids
@@ -59,13 +60,6 @@ def _uuid_array(name: str, ids: Iterable[uuid.UUID]) -> ColumnElement[Any]:
     a few microseconds each, which 1,000 keys a request turn into milliseconds."""
     literal_text = "{" + ",".join(str(i) for i in ids) + "}"
     return sql_cast(bindparam(name, literal_text, type_=Text), ARRAY(UUID(as_uuid=True)))
-
-
-def _int_id(value: object) -> int | None:
-    """An integer id (dataset, branch, tag, job) as the database holds it, or None: ASCII
-    digits only ("²" is a digit to Python, not to int()), at most 18 so it fits a bigint."""
-    text = str(value)
-    return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
 
 
 def _missing(type_name: str, value: object) -> NotFoundError:
@@ -148,12 +142,12 @@ def resolve_representations(
             version = rep.get("version")
             shaped.append((n, type_name, eid, None if version is None else str(version)))
             wanted[type_name].add(eid)
-        elif type_name == "Dataset" and _int_id(value) is not None:
-            dataset_ids[n] = int(str(value))
+        elif type_name == "Dataset" and (pk := row_id(value)) is not None:
+            dataset_ids[n] = pk
         elif type_name in CATALOG:
             continue  # _catalog resolves these
-        elif with_jobs and type_name == "BatchJob" and _int_id(value) is not None:
-            job_ids[n] = int(str(value))
+        elif with_jobs and type_name == "BatchJob" and (pk := row_id(value)) is not None:
+            job_ids[n] = pk
         else:
             results[n] = _missing(str(type_name), value)
 
@@ -259,7 +253,7 @@ def _catalog(
             with contextlib.suppress(ValueError):  # not a UUID: not found, like a missing one
                 key = uuid.UUID(value)
         else:
-            key = _int_id(value)
+            key = row_id(value)
         if key is None:
             results[n] = _missing(str(type_name), value)
         else:

@@ -23,6 +23,7 @@ from strawberry.extensions import (
 from strawberry.schema.schema import validate_document
 
 from .errors import ErrorCodes
+from .input_guard import InputGuard
 
 MAX_DEPTH = 10
 MAX_TOKENS = 10_000
@@ -84,4 +85,6 @@ def extensions() -> list[type[SchemaExtension] | Callable[[], SchemaExtension]]:
         lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
         lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
         CachedValidation,
+        # After validation: only a document that validated has its values walked.
+        InputGuard,
     ]

@@ -17,6 +17,7 @@ from strawberry.scalars import JSON
 
 from trainingdb.versioning.access.policy import DatasetAccess, Gate, principal_json
 from trainingdb.versioning.errors import InvalidInputError, NotFoundError
+from trainingdb.versioning.inputs import row_id
 from trainingdb.versioning.jobs import submit
 from trainingdb.versioning.models import Job, Role
 from trainingdb.versioning.models.vocabulary import JobKind, JobStatus
@@ -108,10 +109,11 @@ def _visible(access: DatasetAccess, gate: Gate) -> Any:
 
 def get_job(conn: Connection, gate: Gate, job_id: str) -> BatchJob:
     """The job `job_id` if the principal may see it; NOT_FOUND otherwise."""
-    if not job_id.isdigit():
+    pk = row_id(job_id)
+    if pk is None:
         raise InvalidInputError(f"job.id: {job_id!r} is not a job id")
     missing = NotFoundError(f"job {job_id} does not exist")
-    found = conn.execute(select(JOBS.c.dataset_id).where(JOBS.c.id == int(job_id))).scalar()
+    found = conn.execute(select(JOBS.c.dataset_id).where(JOBS.c.id == pk)).scalar()
     if found is None:
         raise missing
     try:

@@ -8,6 +8,7 @@ from strawberry.tools import merge_types
 from trainingdb.versioning import datasets
 from trainingdb.versioning.access.policy import readable_datasets
 from trainingdb.versioning.errors import InvalidInputError
+from trainingdb.versioning.inputs import row_id
 
 from .access_admin import AccessMutations, AccessQueries
 from .context import Context, run_read
@@ -41,9 +42,9 @@ class CatalogQuery:
             raise InvalidInputError("dataset: give name or id, one of them")
         gate = info.context.gate
         if id is not None:
-            if not str(id).isdigit():
+            pk = row_id(id)
+            if pk is None:
                 raise InvalidInputError(f"dataset.id: {id!r} is not a dataset id")
-            pk = int(id)
             access = await run_read(info.context.engine, lambda c: gate.dataset_by_id(c, pk))
         else:
             assert name is not None

@@ -21,6 +21,7 @@ from trainingdb.versioning import commits
 from trainingdb.versioning.access.policy import DatasetAccess, renewed_gate
 from trainingdb.versioning.errors import InvalidInputError, UnavailableError
 from trainingdb.versioning.events import RefChange, RefEvent, job_topic, ref_topic
+from trainingdb.versioning.inputs import row_id
 from trainingdb.versioning.models.vocabulary import JobStatus
 
 from .context import Context, EventSource, run_read
@@ -57,9 +58,10 @@ def _events(context: Context) -> EventSource:
 
 
 def _job_id(id: strawberry.ID) -> int:
-    if not str(id).isdigit():
+    pk = row_id(id)
+    if pk is None:
         raise InvalidInputError(f"jobProgress.id: {id!r} is not a job id")
-    return int(id)
+    return pk
 
 
 def _ref_update(conn: Connection, access: DatasetAccess, event: RefEvent) -> RefUpdate | None:

@@ -21,6 +21,7 @@ from sqlalchemy import Connection
 from trainingdb.versioning.access import audit, grants, identities, keys
 from trainingdb.versioning.access.principal import OPERATOR
 from trainingdb.versioning.errors import InvalidInputError
+from trainingdb.versioning.inputs import INT64_MAX
 
 from .cli_common import DatabaseUrl, DataDir, app, settings_of, user_errors
 from .runtime import Runtime
@@ -80,7 +81,10 @@ def parse_lifetime(text: str) -> timedelta:
             f"--expires takes a positive number of days, hours or minutes (30d, 12h, 90m), "
             f"not {text!r}"
         )
-    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+    try:
+        return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+    except OverflowError:
+        raise InvalidInputError(f"--expires {text!r} is longer than any key can live") from None
 
 
 def _when(value: datetime | None) -> str:
@@ -232,7 +236,8 @@ def audit_log(
     ] = None,
     limit: Annotated[int, typer.Option(help="How many events, newest first.")] = 50,
     before: Annotated[
-        int | None, typer.Option(help="Only events older than this event id (paging).")
+        int | None,
+        typer.Option(min=1, max=INT64_MAX, help="Only events older than this event id (paging)."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
     data_dir: DataDir = None,

@@ -38,7 +38,8 @@ RunHere = Annotated[
 ]
 Wait = Annotated[bool, typer.Option(help="Follow the job until it ends.")]
 Lease = Annotated[
-    float, typer.Option(min=1, help="Seconds a job stays claimed without a heartbeat.")
+    float,
+    typer.Option(min=1, max=86_400, help="Seconds a job stays claimed without a heartbeat."),
 ]
 
 
@@ -46,7 +47,9 @@ Lease = Annotated[
 def worker(
     name: Annotated[str | None, typer.Option(help="Worker name in job rows.")] = None,
     lease: Lease = 60.0,
-    poll: Annotated[float, typer.Option(min=0.05, help="Seconds between queue polls.")] = 1.0,
+    poll: Annotated[
+        float, typer.Option(min=0.05, max=3_600, help="Seconds between queue polls.")
+    ] = 1.0,
     data_dir: DataDir = None,
     database_url: DatabaseUrl = None,
     blob_url: BlobUrl = None,

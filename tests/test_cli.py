@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import socket
+import subprocess
 
 import pytest
 from sqlalchemy import URL
 
-from tests.clirun import environment, free_port, run, serving
+from tests.clirun import TRAININGDB, environment, free_port, run, serving
 from trainingdb.migrations import head_revision
+from trainingdb.versioning.inputs import MAX_STRING
 
 
 def dsn(url: URL) -> str:
@@ -131,9 +133,14 @@ def migrated_url(empty_database_url: URL) -> URL:
 
 @pytest.mark.parametrize("workers", [1, 2])
 def test_serve_answers_and_stops_on_ctrl_c(migrated_url: URL, workers: int) -> None:
-    env = environment(TRAININGDB_DATABASE_URL=dsn(migrated_url))
+    env = environment(
+        TRAININGDB_DATABASE_URL=dsn(migrated_url), TRAININGDB_MAX_REQUEST_BYTES="2000"
+    )
     with serving("serve", "--workers", str(workers), "--local-admin", env=env) as server:
         assert server.query("{ datasets { name branches { name } } }") == {"data": {"datasets": []}}
+        # The body limit holds in one process as in several (each builds its app its own way).
+        big = server.query("{ datasets { name } }" + " " * 2000, status=413)
+        assert big["errors"][0]["extensions"]["code"] == "PAYLOAD_TOO_LARGE"  # type: ignore[index]
         status = server.interrupt()
     assert status == 0, server.stderr
     assert "GraphiQL at http://127.0.0.1:" in server.stdout
@@ -163,3 +170,36 @@ def test_local_admin_refuses_a_host_that_is_not_loopback(host: str) -> None:
     assert one_error_line(result.stderr).startswith(
         f"trainingdb: error: --local-admin: refusing to serve {host!r} without authentication"
     )
+
+
+def test_arguments_that_no_column_can_hold_are_refused_by_position() -> None:
+    # Bytes that are not UTF-8 reach Python as lone surrogates; nothing is connected to.
+    done = subprocess.run(
+        [TRAININGDB.encode(), b"teams", b"create", b"crew\xff"],
+        capture_output=True,
+        env=environment(),
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    line = one_error_line(done.stderr.decode())
+    assert line == (
+        "trainingdb: error: command-line argument 3 contains a lone surrogate (U+DCFF) at "
+        "offset 4, which is not a character"
+    )
+    done2 = run("teams", "create", "x" * (MAX_STRING + 1))
+    assert done2.returncode == 2
+    assert one_error_line(done2.stderr).endswith(
+        f"argument 3 is {MAX_STRING + 1:,} characters long; at most {MAX_STRING:,} are allowed"
+    )
+
+
+def test_key_lifetimes_past_any_clock_are_refused(migrated_url: URL) -> None:
+    env = environment(TRAININGDB_DATABASE_URL=dsn(migrated_url))
+    for lifetime, words in [
+        ("99999999999999d", "is longer than any key can live"),
+        ("36600d", "lifetime must be at most 100 years"),
+    ]:
+        done = run("keys", "create", "--admin", "--expires", lifetime, env=env)
+        assert done.returncode == 2, done.stderr
+        assert words in one_error_line(done.stderr)

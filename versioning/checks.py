@@ -13,11 +13,37 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from sqlalchemy import Integer, String
+
 from .errors import InvalidInputError
-from .models import EntityType
+from .models import EntityType, File, Frame, Instance, Label
 from .models.vocabulary import NON_SPATIAL_KINDS, InstanceKind, MediaType, Source
 
 Content = Mapping[str, Any]
+_MODELS = {
+    EntityType.LABEL: Label,
+    EntityType.FILE: File,
+    EntityType.FRAME: Frame,
+    EntityType.INSTANCE: Instance,
+}
+# Each column's own limit, read off the tables so the two cannot drift: the longest text a
+# VARCHAR(n) holds, and the int32 range of INTEGER columns (BIGINT is a subclass: excluded).
+_LENGTHS: dict[EntityType, dict[str, int]] = {
+    kind: {
+        c.name: c.type.length
+        for c in model.__table__.columns
+        if isinstance(c.type, String) and c.type.length is not None
+    }
+    for kind, model in _MODELS.items()
+}
+_INT32 = frozenset(
+    c.name for model in _MODELS.values() for c in model.__table__.columns if type(c.type) is Integer
+)
+INT32_MAX = 2**31 - 1
+# Pixels, on either side of an image: room for any real media, and `area` (w * h, a stored
+# column) stays finite, where 1e308 * 1e308 overflows PostgreSQL's double.
+COORDINATE_LIMIT = 1e9
+_COORDINATES = ("x", "y", "w", "h")
 _HEX_COLOR = re.compile(r"#[0-9a-fA-F]{6}")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _NUMBER = (int, float)
@@ -94,7 +120,8 @@ _NON_NEGATIVE = ("frame_count", "duration", "frame_number", "timestamp", "w", "h
 def _rules(kind: EntityType, row: Content) -> list[str]:
     """What is wrong with `row` beyond field types: each a `field: reason` phrase."""
     get = row.get
-    wrong = [
+    wrong = _limits(kind, row)
+    wrong += [
         f"{f} must be positive, not {v}" for f in _POSITIVE if (v := get(f)) is not None and v <= 0
     ]
     wrong += [
@@ -120,6 +147,27 @@ def _rules(kind: EntityType, row: Content) -> list[str]:
             wrong.append("a video needs fps and frame_count")
     if kind is EntityType.INSTANCE:
         wrong += _instance_rules(row)
+    return wrong
+
+
+def _limits(kind: EntityType, row: Content) -> list[str]:
+    """Values too long or too large for their column: each a `field: reason` phrase."""
+    lengths = _LENGTHS[kind]
+    wrong = [
+        f"{f} is {len(v):,} characters long; at most {lengths[f]:,} are allowed"
+        for f, v in row.items()
+        if f in lengths and isinstance(v, str) and len(v) > lengths[f]
+    ]
+    wrong += [
+        f"{f} must be at most {INT32_MAX:,}, not {v}"
+        for f, v in row.items()
+        if f in _INT32 and isinstance(v, int) and abs(v) > INT32_MAX
+    ]
+    wrong += [
+        f"{f} must be within ±{COORDINATE_LIMIT:g} pixels, not {v}"
+        for f in _COORDINATES
+        if isinstance(v := row.get(f), int | float) and abs(v) > COORDINATE_LIMIT
+    ]
     return wrong
 
 
@@ -171,11 +219,16 @@ _ALLOWED: dict[str, frozenset[type]] = {
     ),
 }
 _NOT_NULL_SET = frozenset(_NOT_NULL)
+_BOUNDED = {
+    **dict.fromkeys(_INT32, INT32_MAX),
+    **dict.fromkeys(_COORDINATES, COORDINATE_LIMIT),
+}
 
 
 def _plainly_valid(kind: EntityType, row: Content) -> bool:
     """A fast pass for the common case (bulk imports): every field of an allowed type, and for
     instances the usual rules; False sends the row to the full check, which explains."""
+    lengths = _LENGTHS[kind]
     for field, value in row.items():
         if value is None:
             if field in _NOT_NULL_SET:
@@ -188,6 +241,10 @@ def _plainly_valid(kind: EntityType, row: Content) -> bool:
             if type(value) is float and not math.isfinite(value):
                 return False
             if field in _NON_NEGATIVE and value < 0:
+                return False
+            if type(value) is str and len(value) > lengths.get(field, len(value)):
+                return False
+            if field in _BOUNDED and not -_BOUNDED[field] <= value <= _BOUNDED[field]:
                 return False
     if kind is not EntityType.INSTANCE:
         return False  # rare kinds: no fast path

@@ -17,10 +17,12 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, func, insert, or_, select, text, update
 
+from .errors import InvalidInputError
 from .events import job_changed
 from .models import Job, JobKind, JobStatus
 
 MAX_ERRORS = 1000  # record errors kept per job; `failed` counts them all
+CREATED_BY_LIMIT = 200  # the column's width (models/jobs.py)
 
 
 class LeaseLost(RuntimeError):
@@ -91,6 +93,10 @@ def submit(
 ) -> JobRow:
     """submit: a queued job acting for `principal` (None: the operator); visible to workers
     when the caller's transaction commits."""
+    if len(created_by) > CREATED_BY_LIMIT:
+        raise InvalidInputError(
+            f"author is {len(created_by):,} characters long; at most {CREATED_BY_LIMIT} are allowed"
+        )
     values = conn.execute(
         insert(Job)
         .values(

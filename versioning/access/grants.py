@@ -17,6 +17,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from trainingdb.versioning.datasets import DatasetRow, get_dataset, get_dataset_by_id
 from trainingdb.versioning.errors import InvalidInputError, NotFoundError
+from trainingdb.versioning.inputs import row_id
 from trainingdb.versioning.models import Dataset, DatasetGrant, Role, Team
 
 from .identities import get_team
@@ -40,9 +41,10 @@ def find_dataset(conn: Connection, name_or_id: str) -> DatasetRow:
     try:
         return get_dataset(conn, name_or_id)
     except NotFoundError:
-        if not name_or_id.isdigit():
+        pk = row_id(name_or_id)
+        if pk is None:
             raise
-        return get_dataset_by_id(conn, int(name_or_id))
+        return get_dataset_by_id(conn, pk)
 
 
 def _role(value: str) -> Role:

@@ -15,6 +15,7 @@ from trainingdb.versioning.errors import ConflictError, InvalidInputError, NotFo
 from trainingdb.versioning.models import Member, Team
 
 NAME_LIMIT = 200
+EMAIL_LIMIT = 320  # RFC 5321: 64 for the local part, 255 for the domain, and the @
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +80,10 @@ def add_member(conn: Connection, team: str, name: str, email: str | None = None)
     """add_member: a new member `name` of `team` (CONFLICT if the team has one so named); O(1)."""
     found = get_team(conn, team)
     name = _name(name, "member")
+    if email is not None and len(email) > EMAIL_LIMIT:
+        raise InvalidInputError(
+            f"member email is {len(email):,} characters long; at most {EMAIL_LIMIT} are allowed"
+        )
     savepoint = conn.begin_nested()
     try:
         member_id = conn.scalar(

@@ -34,6 +34,8 @@ from trainingdb.versioning.models import ApiKey, Member, Team
 from .identities import get_member, get_team
 from .principal import Principal
 
+MAX_LIFETIME = timedelta(days=100 * 365)
+
 _FORMAT = re.compile(r"tdb_([0-9a-f]{12})_([A-Za-z0-9_-]{43})")
 
 
@@ -75,6 +77,14 @@ def create_key(
         raise InvalidInputError("a member's key needs the member's team (--team)")
     if expires_in is not None and expires_in <= timedelta(0):
         raise InvalidInputError(f"a key's lifetime must be positive, not {expires_in}")
+    if expires_in is not None and expires_in > MAX_LIFETIME:
+        # Past this, `now() + lifetime` nears the end of PostgreSQL's timestamps; a key that
+        # must never end is one with no lifetime.
+        raise InvalidInputError(
+            f"a key's lifetime must be at most {MAX_LIFETIME.days // 365} years "
+            f"({MAX_LIFETIME // timedelta(hours=1):,} hours), not {expires_in}; "
+            "omit it for a key with no end"
+        )
     team_row = get_team(conn, team) if team is not None else None
     member_row = get_member(conn, team_row.id, member) if team_row and member else None
     prefix = secrets.token_hex(6)
