@@ -26,7 +26,13 @@ from .events import EventHub
 from .graphql_http import Authenticated, GraphQLApp, ORJSONResponse
 from .oidc import OidcVerifier
 from .secret import load_secret
-from .settings import DATABASE_URL, LOCAL_ADMIN, Settings, SettingsError
+from .settings import (
+    DATABASE_URL,
+    DEFAULT_MAX_REQUEST_BYTES,
+    LOCAL_ADMIN,
+    Settings,
+    SettingsError,
+)
 
 
 def create_app(
@@ -36,12 +42,14 @@ def create_app(
     auth: Authenticator | None = None,
     cors_origins: Sequence[str] = (),
     on_shutdown: Callable[[], None] | None = None,
+    max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES,
 ) -> Starlette:
     """The application over `engine`; the caller owns the engine's lifetime. With a blob store
     and a secret it serves signed blob links at /blobs/<sha256> (File.url); else File.url is
     null. `auth` says who may call (default: API keys only); browsers on `cors_origins` may
     call it from their pages (credentials travel in headers, never cookies). Subscriptions
-    listen on the engine's database; `on_shutdown` runs after the server stops listening."""
+    listen on the engine's database; `on_shutdown` runs after the server stops listening.
+    A /graphql body over `max_request_bytes` is refused with 413."""
 
     async def healthz(request: Request) -> Response:
         return ORJSONResponse({"status": "ok"})
@@ -61,7 +69,8 @@ def create_app(
     serves_blobs = blobs is not None and secret is not None
     events = EventHub.for_engine(engine)
     graphql = Authenticated(
-        GraphQLApp(engine, secret if serves_blobs else None, events), auth or Authenticator(engine)
+        GraphQLApp(engine, secret if serves_blobs else None, events, max_request_bytes),
+        auth or Authenticator(engine),
     )
     routes = [
         Route("/healthz", healthz, methods=["GET"]),
@@ -124,4 +133,12 @@ def app_from_env() -> Starlette:
         close_authenticator(auth)
         engine.dispose()
 
-    return create_app(engine, blobs, load_secret(settings), auth, settings.cors_origins, shutdown)
+    return create_app(
+        engine,
+        blobs,
+        load_secret(settings),
+        auth,
+        settings.cors_origins,
+        shutdown,
+        settings.max_request_bytes,
+    )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib.metadata import version
@@ -16,6 +17,8 @@ from typing import Annotated
 
 import typer
 import uvicorn
+
+from trainingdb.versioning.inputs import text_problem
 
 from .app import authenticator, close_authenticator, create_app
 from .auth import is_loopback
@@ -64,7 +67,14 @@ def _serve(
     if workers == 1:
         auth = authenticator(runtime.engine, runtime.settings, local_admin=local_admin)
         origins = runtime.settings.cors_origins
-        app = create_app(runtime.engine, runtime.blobs, runtime.secret, auth, origins)
+        app = create_app(
+            runtime.engine,
+            runtime.blobs,
+            runtime.secret,
+            auth,
+            origins,
+            max_request_bytes=runtime.settings.max_request_bytes,
+        )
         try:
             uvicorn.run(app, host=host, port=port, log_level=log_level)
         finally:
@@ -101,6 +111,13 @@ def _main(
     ] = False,
 ) -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    # Arguments reach the database as they are; bytes that are not UTF-8 arrive as lone
+    # surrogates (Python's surrogateescape), which no text column can hold.
+    for position, argument in enumerate(sys.argv[1:], 1):
+        why = text_problem(argument)
+        if why is not None:
+            typer.echo(f"trainingdb: error: command-line argument {position} {why}", err=True)
+            raise typer.Exit(2)
 
 
 @app.command()

@@ -9,7 +9,14 @@ GraphQL-over-HTTP specification (https://graphql.github.io/graphql-over-http/dra
   (even null, a field error) is 200.
 - Methods: queries by GET or POST, mutations by POST only (405 with `Allow: POST` over GET),
   other methods 405; a POST body that is not `application/json` is 415, one that is not JSON
-  or has no query 400. These answers are JSON too: `{"errors": [{"message": ...}]}`.
+  or has no query 400. These answers are JSON too, typed by their status:
+  `{"errors": [{"message": ..., "extensions": {"code": "BAD_REQUEST"}}]}` (_CODE_OF).
+- Hostile bytes: a body or a GET parameter that is not UTF-8 is 400 BAD_REQUEST naming the
+  byte and its offset (JSON over HTTP is UTF-8; a UTF-8 byte order mark is ignored). A body
+  larger than `max_request_bytes` (TRAININGDB_MAX_REQUEST_BYTES) is 413 PAYLOAD_TOO_LARGE:
+  refused by its Content-Length before it is read, else once the bytes received pass the
+  limit, so the server never holds more. A lone surrogate a client sent as a JSON escape
+  (`\\ud800`) and an error message echoes back is answered as U+FFFD, as UTF-8 cannot carry it.
 - Authentication (server/auth.py): without valid credentials 401 UNAUTHENTICATED before
   Strawberry sees the request. The GraphiQL page (a browser's GET for HTML) needs no
   credentials; the queries it sends do.
@@ -22,17 +29,20 @@ GraphQL-over-HTTP specification (https://graphql.github.io/graphql-over-http/dra
 from __future__ import annotations
 
 import asyncio
+import json
+import re
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 import orjson
 from cross_web import HTTPException
 from sqlalchemy import Engine
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, Response
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
@@ -47,6 +57,7 @@ from trainingdb.versioning.access.principal import NOBODY
 from trainingdb.versioning.errors import UnauthenticatedError
 
 from .auth import Authenticator, credential_of
+from .settings import DEFAULT_MAX_REQUEST_BYTES, MAX_REQUEST_BYTES
 
 NO_SOCKET_CREDENTIALS = (
     "this server needs credentials: send them in connection_init's payload "
@@ -56,9 +67,20 @@ GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
 
 
+def dumps(data: object) -> bytes:
+    """`data` as JSON; a lone surrogate in a string becomes U+FFFD."""
+    try:
+        return orjson.dumps(data)
+    except orjson.JSONEncodeError:
+        # A lone surrogate ("\ud800" in the request's JSON) is a Python str that UTF-8 cannot
+        # carry; a message quoting it (Strawberry's 'Unknown operation named "..."') would be a
+        # 500. Anything else orjson refuses still is: that is a bug, not the client's input.
+        return orjson.dumps(without_surrogates(data))
+
+
 class ORJSONResponse(JSONResponse):
     def render(self, content: Any) -> bytes:
-        return orjson.dumps(content)
+        return dumps(content)
 
 
 def negotiate(accept: str | None) -> str | None:
@@ -104,6 +126,99 @@ _STATUS_OF = {
     "mutations are not allowed when using GET": 405,
     "Unsupported content type": 415,
 }
+# A refusal's extensions.code, by its status: a client tells them apart without the message.
+_CODE_OF = {
+    400: "BAD_REQUEST",
+    405: "METHOD_NOT_ALLOWED",
+    406: "NOT_ACCEPTABLE",
+    413: "PAYLOAD_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+}
+_BOM = "\ufeff"
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def refusal(status: int, message: str) -> dict[str, Any]:
+    """The body of a request refused before it executed, typed by its status."""
+    return error_body(message, code=_CODE_OF.get(status, "BAD_REQUEST"))
+
+
+def decode_utf8(body: bytes) -> str:
+    """The text of a JSON body; HTTPException 400 naming the first byte that is not UTF-8."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise HTTPException(
+            400,
+            f"the request body is not valid UTF-8 "
+            f"(byte 0x{body[error.start]:02x} at offset {error.start})",
+        ) from None
+    # RFC 8259 lets a parser ignore a byte order mark; json.loads on bytes did.
+    return text.removeprefix(_BOM)
+
+
+def check_query_string(query_string: bytes) -> None:
+    """HTTPException 400 when a parameter of a GET's query string is not UTF-8 once
+    percent-decoded. Starlette would decode it with U+FFFD in place of the bad bytes, so a
+    lookup by such a name would quietly look up another one."""
+    for pair in query_string.split(b"&"):
+        name, _, value = pair.partition(b"=")
+        shown = unquote_to_bytes(name.replace(b"+", b" ")).decode("utf-8", "replace")
+        for part, what in ((name, "name"), (value, "value")):
+            raw = unquote_to_bytes(part.replace(b"+", b" "))
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError as error:
+                raise HTTPException(
+                    400,
+                    f"the query parameter {shown!r} is not valid UTF-8 in its {what} "
+                    f"(byte 0x{raw[error.start]:02x} at offset {error.start}, percent-decoded)",
+                ) from None
+
+
+def too_large(size: str, limit: int) -> HTTPException:
+    return HTTPException(
+        413,
+        f"the request body is {size} bytes; at most {limit} are allowed "
+        f"(setting {MAX_REQUEST_BYTES})",
+    )
+
+
+def declared_length(request: Request) -> int | None:
+    """The body's Content-Length; None when absent or not a number (the bytes are counted as
+    they come instead: servers reject a malformed length before the app sees it anyway)."""
+    given = request.headers.get("content-length")
+    if given is None or not given.isascii() or not given.isdigit():
+        return None
+    return int(given)
+
+
+def limited(receive: Receive, limit: int) -> Receive:
+    """`receive`, raising 413 as soon as the body's bytes pass `limit`: before the chunk that
+    passes it joins the ones Starlette has buffered, so no more than `limit` is ever held."""
+    received = 0
+
+    async def receive_at_most() -> Message:
+        nonlocal received
+        message = await receive()
+        if message["type"] == "http.request":
+            received += len(message.get("body", b""))
+            if received > limit:
+                raise too_large(f"at least {received}", limit)
+        return message
+
+    return receive_at_most
+
+
+def without_surrogates(data: object) -> object:
+    """`data` with each lone surrogate of its strings replaced by U+FFFD."""
+    if isinstance(data, str):
+        return _SURROGATE.sub("\ufffd", data)
+    if isinstance(data, dict):
+        return {without_surrogates(k): without_surrogates(v) for k, v in data.items()}
+    if isinstance(data, list | tuple):
+        return [without_surrogates(item) for item in data]
+    return data
 
 
 def is_request_error(response: GraphQLHTTPResponse) -> bool:
@@ -142,26 +257,37 @@ class GraphQLApp(GraphQL[Context, None]):
     specification's media types and status codes."""
 
     def __init__(
-        self, engine: Engine, secret: bytes | None = None, events: EventSource | None = None
+        self,
+        engine: Engine,
+        secret: bytes | None = None,
+        events: EventSource | None = None,
+        max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES,
     ) -> None:
         super().__init__(schema, graphql_ide="graphiql")
         self.engine = engine
         self.secret = secret
         self.events = events
+        self.max_request_bytes = max_request_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
-        request = Request(scope, receive)
+        # Strawberry reads the body through this request: the limit applies as it buffers.
+        request = Request(scope, limited(receive, self.max_request_bytes))
         html = request.method == "GET" and "text/html" in request.headers.get("accept", "")
         media = negotiate(request.headers.get("accept"))
         if media is None and not html:
             message = f"this endpoint answers {GRAPHQL_RESPONSE} or {JSON}"
-            await ORJSONResponse(error_body(message), status_code=406)(scope, receive, send)
+            await ORJSONResponse(refusal(406, message), status_code=406)(scope, receive, send)
             return
         scope.setdefault("state", {})["media_type"] = media or JSON
         try:
+            length = declared_length(request)
+            if length is not None and length > self.max_request_bytes:
+                raise too_large(str(length), self.max_request_bytes)
+            if request.method == "GET":
+                check_query_string(scope.get("query_string", b""))
             response = await self.run(request)
         except HTTPException as refused:
             status = _STATUS_OF.get(refused.reason, refused.status_code)
@@ -170,7 +296,7 @@ class GraphQLApp(GraphQL[Context, None]):
                 get = request.method == "GET"
                 headers["Allow"] = "POST" if get else "GET, POST"
             response = ORJSONResponse(
-                error_body(refused.reason), status_code=status, headers=headers
+                refusal(status, refused.reason), status_code=status, headers=headers
             )
         await response(scope, receive, send)
 
@@ -225,8 +351,13 @@ class GraphQLApp(GraphQL[Context, None]):
             response.status_code = status
         return response
 
+    def decode_json(self, data: str | bytes) -> object:
+        # Not json.loads on bytes: it guesses UTF-16 or 32 and raises UnicodeDecodeError (a 500)
+        # on bytes that are none of them. Still json, not orjson: the same numbers and nesting.
+        return json.loads(decode_utf8(data) if isinstance(data, bytes) else data)
+
     def encode_json(self, data: object) -> bytes:
-        return orjson.dumps(data)
+        return dumps(data)
 
 
 class Authenticated:

@@ -10,6 +10,13 @@
 TRAININGDB_CORS_ORIGINS is a comma-separated list of origins (`https://labels.example.com`,
 `http://localhost:5173`), or `*` for any; each is a scheme and a host, with a port if needed.
 
+| request setting              | default         | meaning                                     |
+| TRAININGDB_MAX_REQUEST_BYTES | 8388608 (8 MiB) | the largest /graphql request body, in bytes |
+
+A larger body answers 413 before it is read (by its Content-Length), or as soon as it passes the
+limit (a chunked one): one request cannot make the server hold more. WebSocket messages
+(subscriptions) are not counted; no endpoint receives media bytes.
+
 | OIDC setting                 | default            | meaning                                   |
 | TRAININGDB_OIDC_ISSUER       | (unset: no OIDC)   | the `iss` that bearer tokens must carry   |
 | TRAININGDB_OIDC_AUDIENCE     | (unset: no OIDC)   | the `aud` that bearer tokens must carry   |
@@ -37,6 +44,7 @@ BLOB_URL = "TRAININGDB_BLOB_URL"
 LOCAL_ADMIN = "TRAININGDB_LOCAL_ADMIN"
 SECRET_KEY = "TRAININGDB_SECRET_KEY"  # noqa: S105 (the variable's name)
 CORS_ORIGINS = "TRAININGDB_CORS_ORIGINS"
+MAX_REQUEST_BYTES = "TRAININGDB_MAX_REQUEST_BYTES"
 OIDC_ISSUER = "TRAININGDB_OIDC_ISSUER"
 OIDC_AUDIENCE = "TRAININGDB_OIDC_AUDIENCE"
 OIDC_JWKS_URL = "TRAININGDB_OIDC_JWKS_URL"
@@ -46,6 +54,9 @@ OIDC_MEMBER_CLAIM = "TRAININGDB_OIDC_MEMBER_CLAIM"
 DEFAULT_DATA_DIR = Path(".trainingdb")
 DEFAULT_TEAM_CLAIM = "trainingdb_team"
 DEFAULT_MEMBER_CLAIM = "preferred_username"
+# Room for the client's default batch (5,000 instances, about 1 MiB of JSON) several times over;
+# parsed, a body takes several times its size in memory.
+DEFAULT_MAX_REQUEST_BYTES = 8 << 20
 _LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
@@ -79,6 +90,21 @@ def parse_origins(text: str) -> tuple[str, ...]:
     return origins
 
 
+def parse_byte_count(text: str) -> int:
+    """The byte count of TRAININGDB_MAX_REQUEST_BYTES (unset or empty: the default);
+    SettingsError unless it is a positive integer."""
+    given = text.strip()
+    if not given:
+        return DEFAULT_MAX_REQUEST_BYTES
+    # Not int() alone: it takes "+5", "1_000" and non-ASCII digits, which a typo may well be.
+    if not given.isascii() or not given.isdigit() or int(given) < 1:
+        raise SettingsError(
+            f"{MAX_REQUEST_BYTES}: {text!r} is not a number of bytes: give a positive integer "
+            f"(the default is {DEFAULT_MAX_REQUEST_BYTES}, 8 MiB)"
+        )
+    return int(given)
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     data_dir: Path
@@ -91,6 +117,7 @@ class Settings:
     oidc_team_claim: str = DEFAULT_TEAM_CLAIM
     oidc_member_claim: str = DEFAULT_MEMBER_CLAIM
     cors_origins: tuple[str, ...] = ()
+    max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES
 
     @classmethod
     def resolve(
@@ -121,6 +148,7 @@ class Settings:
             oidc_team_claim=env.get(OIDC_TEAM_CLAIM) or DEFAULT_TEAM_CLAIM,
             oidc_member_claim=env.get(OIDC_MEMBER_CLAIM) or DEFAULT_MEMBER_CLAIM,
             cors_origins=parse_origins(env.get(CORS_ORIGINS) or ""),
+            max_request_bytes=parse_byte_count(env.get(MAX_REQUEST_BYTES) or ""),
         )
 
     @property

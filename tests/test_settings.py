@@ -106,3 +106,22 @@ def test_reachable_database(database_url: URL) -> None:
     engine = create_db_engine(database_url)
     check_connection(engine)
     engine.dispose()
+
+
+def test_max_request_bytes_from_the_environment() -> None:
+    assert Settings.resolve(environ={}).max_request_bytes == 8 << 20
+    assert Settings.resolve(environ={"TRAININGDB_MAX_REQUEST_BYTES": ""}).max_request_bytes == (
+        8 << 20
+    )
+    env = {"TRAININGDB_MAX_REQUEST_BYTES": " 33554432 "}
+    assert Settings.resolve(environ=env).max_request_bytes == 32 << 20
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "+5", "1_000", "8MiB", "1e6", "٤٢", "x"])
+def test_bad_max_request_bytes(value: str) -> None:
+    with pytest.raises(SettingsError) as error:
+        Settings.resolve(environ={"TRAININGDB_MAX_REQUEST_BYTES": value})
+    assert str(error.value) == (
+        f"TRAININGDB_MAX_REQUEST_BYTES: {value!r} is not a number of bytes: give a positive "
+        "integer (the default is 8388608, 8 MiB)"
+    )
