@@ -5,12 +5,17 @@ interpolated) and every value is a bound parameter. Related entities are read at
 version as the rows they qualify: each relation is a correlated EXISTS / count subquery carrying
 its own `visible()` predicate. Frames are groups of instances, so their filters compile to
 aggregates over the group (`bool_or`, `count(*) FILTER`), for a HAVING clause.
+
+Every value is checked before it becomes a parameter (`coerce`, `check_json`): a number must fit
+its column, JSON numbers must be finite and integers fit 64 bits, and text holds no NUL and no
+lone surrogate, so PostgreSQL and the driver never see what they would refuse with an internal
+error. The readers of both languages call the same checks, with their own positions.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,7 +44,10 @@ from trainingdb.versioning.versions import Version
 from trainingdb.versioning.visibility import visible
 
 from .ast import (
+    MAX_DEPTH,
+    MAX_TREE_DEPTH,
     And,
+    Box,
     Compare,
     Filter,
     Inside,
@@ -49,8 +57,20 @@ from .ast import (
     Or,
     Quantifier,
     Related,
+    too_deep,
 )
-from .fields import FRAMES, INSTANCES, Field, FieldType, Relation, Target
+from .fields import (
+    FLOAT8,
+    FRAMES,
+    INSTANCES,
+    INT64,
+    Field,
+    FieldType,
+    NumberRange,
+    Relation,
+    Target,
+    shown,
+)
 
 _COMPARE: dict[Op, Callable[[Any, Any], ColumnElement[bool]]] = {
     Op.EQ: lambda c, v: c == v,
@@ -67,35 +87,120 @@ def _is_number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def coerce(field: Field, op: Op, value: object, where: str) -> Any:
-    """`value` checked (and converted: ids to UUIDs) for `field` under `op`; INVALID_FILTER."""
+def text_problem(value: str) -> str | None:
+    """Why PostgreSQL cannot take `value` as text (a NUL, a lone surrogate), or None."""
+    if "\x00" in value:
+        return f"text may not hold a NUL (U+0000), found at offset {value.index(chr(0))}"
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as error:
+            return (
+                f"text may not hold a lone surrogate (U+{ord(value[error.start]):04X}), found at "
+                f"offset {error.start}"
+            )
+    return None
+
+
+def _text(value: str, where: str) -> str:
+    problem = text_problem(value)
+    if problem is not None:
+        raise InvalidFilterError(f"{where}: {problem}")
+    return value
+
+
+def _number(value: int | float, numbers: NumberRange, what: str, where: str) -> None:
+    problem = numbers.problem(value, what)
+    if problem is not None:
+        raise InvalidFilterError(f"{where}: {problem}")
+
+
+def coerce(
+    field: Field, op: Op, value: object, where: str, numbers: NumberRange | None = None
+) -> Any:
+    """`value` checked (and converted: ids to UUIDs) for `field` under `op`; a number must fit
+    `numbers`, the range of the field's column (`Target.number_range`); INVALID_FILTER."""
     if op is Op.IS_NULL:
         if not isinstance(value, bool):
-            raise InvalidFilterError(f"{where}: _is_null takes true or false, not {value!r}")
+            raise InvalidFilterError(f"{where}: _is_null takes true or false, not {shown(value)}")
         return value
     if op in (Op.IN, Op.NIN):
         if not isinstance(value, list | tuple):
-            raise InvalidFilterError(f"{where}: {op} takes a list, not {value!r}")
-        return [coerce(field, Op.EQ, item, f"{where}[{i}]") for i, item in enumerate(value)]
+            raise InvalidFilterError(f"{where}: {op} takes a list, not {shown(value)}")
+        return [coerce(field, Op.EQ, v, f"{where}[{i}]", numbers) for i, v in enumerate(value)]
     if value is None:
         raise InvalidFilterError(f"{where}: {op} null is never true; use _is_null")
     match field.type:
         case FieldType.INT if isinstance(value, int) and not isinstance(value, bool):
+            _number(value, numbers or INT64, field.name, where)
             return value
         case FieldType.FLOAT if _is_number(value):
+            _number(value, numbers or FLOAT8, field.name, where)  # type: ignore[arg-type]
             return float(value)  # type: ignore[arg-type]
         case FieldType.STRING if isinstance(value, str):
             if field.choices and op in (Op.EQ, Op.NEQ) and value not in field.choices:
                 raise InvalidFilterError(
                     f"{where}: {value!r} is not a {field.name}; one of {', '.join(field.choices)}"
                 )
-            return value
+            return _text(value, where)
         case FieldType.ID:
             try:
                 return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
             except ValueError:
-                raise InvalidFilterError(f"{where}: {value!r} is not an id (a UUID)") from None
-    raise InvalidFilterError(f"{where}: {value!r} is not a valid {field.type} for {field.name}")
+                raise InvalidFilterError(f"{where}: {shown(value)} is not an id (a UUID)") from None
+    raise InvalidFilterError(
+        f"{where}: {shown(value)} is not a valid {field.type} for {field.name}"
+    )
+
+
+def checked(target: Target, name: str, op: Op, value: object, where: str) -> Any:
+    """The value of a comparison of `target`'s field `name`, checked (`coerce`), once the field
+    is known to take `op`; INVALID_FILTER naming `where` otherwise."""
+    field = target.field(name, where)
+    if op not in field.ops:
+        raise InvalidFilterError(
+            f"{where}: {field.name} ({field.type}) takes {', '.join(sorted(field.ops))}"
+        )
+    return coerce(field, op, value, where, target.number_range(field))
+
+
+def _key(where: str, key: str) -> str:
+    return f"{where}.{key}" if key.isidentifier() else f"{where}[{key!r}]"
+
+
+def check_json(value: object, where: str) -> None:
+    """INVALID_FILTER unless `value` is JSON PostgreSQL takes: strings with no NUL or lone
+    surrogate (keys too), finite numbers, integers that fit 64 bits, at most MAX_DEPTH levels.
+    Iterative: a value nested beyond any stack is reported, not recursed into."""
+    stack: list[tuple[object, str, int]] = [(value, where, 0)]
+    while stack:
+        item, at, depth = stack.pop()
+        if isinstance(item, Mapping | list | tuple):
+            if depth >= MAX_DEPTH:
+                raise too_deep(at)
+            if isinstance(item, Mapping):
+                for key, child in item.items():
+                    if not isinstance(key, str):
+                        raise InvalidFilterError(f"{at}: a JSON key is a string, not {shown(key)}")
+                    _text(key, f"{at} (a key)")
+                    stack.append((child, _key(at, key), depth + 1))
+            else:
+                stack += [(child, f"{at}[{i}]", depth + 1) for i, child in enumerate(item)]
+        elif isinstance(item, str):
+            _text(item, at)
+        elif isinstance(item, int) and not isinstance(item, bool):
+            _number(item, INT64, "a JSON integer", at)
+        elif isinstance(item, float):
+            _number(item, FLOAT8, "a JSON number", at)
+        elif not (item is None or isinstance(item, bool)):
+            raise InvalidFilterError(f"{at}: {shown(item)} is not a JSON value")
+
+
+def check_box(box: Box, where: str) -> None:
+    for corner in (box.x0, box.y0, box.x1, box.y1):
+        if not _is_number(corner):
+            raise InvalidFilterError(f"{where}: inside takes numbers, not {shown(corner)}")
+        _number(corner, FLOAT8, "a coordinate", where)
 
 
 def _scalar(column: Any, op: Op, value: Any) -> ColumnElement[bool]:
@@ -113,6 +218,8 @@ def _scalar(column: Any, op: Op, value: Any) -> ColumnElement[bool]:
 
 
 def _json(column: Any, test: JsonTest, where: str) -> ColumnElement[bool]:
+    check_json(list(test.path), f"{where}.path")
+    check_json(test.value, f"{where}.{test.op}")
     if not test.path:
         if test.op is Op.CONTAINS:
             return column.contains(cast(literal(test.value, JSONB), JSONB))  # type: ignore[no-any-return]
@@ -170,15 +277,25 @@ class Compiler:
         return KINDS[target.entity].table.alias(alias)
 
     def condition(
-        self, target: Target, flt: Filter, row: FromClause, where: str, depth: int = 0
+        self,
+        target: Target,
+        flt: Filter,
+        row: FromClause,
+        where: str,
+        depth: int = 0,
+        level: int = 0,
     ) -> ColumnElement[bool]:
-        """`flt` over rows `row` of `target` (a table or alias)."""
+        """`flt` over rows `row` of `target` (a table or alias). `depth` counts the relations
+        around (naming aliases), `level` every node around (bounding the recursion)."""
+        if level > MAX_TREE_DEPTH:
+            raise InvalidFilterError(f"{where}: nested deeper than {MAX_TREE_DEPTH} levels")
+        inner = level + 1
         match flt:
             case And(parts):
                 return and_(
                     true(),
                     *(
-                        self.condition(target, p, row, f"{where}._and[{i}]", depth)
+                        self.condition(target, p, row, f"{where}._and[{i}]", depth, inner)
                         for i, p in enumerate(parts)
                     ),
                 )
@@ -186,14 +303,15 @@ class Compiler:
                 return or_(
                     false(),
                     *(
-                        self.condition(target, p, row, f"{where}._or[{i}]", depth)
+                        self.condition(target, p, row, f"{where}._or[{i}]", depth, inner)
                         for i, p in enumerate(parts)
                     ),
                 )
             case Not(part):
-                return not_(self.condition(target, part, row, f"{where}._not", depth))
+                return not_(self.condition(target, part, row, f"{where}._not", depth, inner))
             case Compare(name, op, value):
-                return self._compare(target, name, op, value, row, where)
+                column = row.c[target.field(name, where).column]
+                return _scalar(column, op, checked(target, name, op, value, f"{where}.{name}.{op}"))
             case JsonTest(name, _, _, _):
                 field = target.field(name, where)
                 if field.type is not FieldType.JSON:
@@ -202,36 +320,26 @@ class Compiler:
             case Inside(box):
                 if not target.spatial:
                     raise InvalidFilterError(f"{where}.inside: {target.name} have no geometry")
+                check_box(box, f"{where}.inside")
                 c = row.c
                 return and_(c.x >= box.x0, c.y >= box.y0, c.x + c.w <= box.x1, c.y + c.h <= box.y1)
             case Related():
-                return self._related(target, flt, row, where, depth)
+                return self._related(target, flt, row, where, depth, inner)
         raise InvalidFilterError(f"{where}: not a filter: {flt!r}")
 
-    def _compare(
-        self, target: Target, name: str, op: Op, value: object, row: FromClause, where: str
-    ) -> ColumnElement[bool]:
-        field = target.field(name, where)
-        at = f"{where}.{name}.{op}"
-        if op not in field.ops:
-            raise InvalidFilterError(
-                f"{at}: {field.name} ({field.type}) takes {', '.join(sorted(field.ops))}"
-            )
-        return _scalar(row.c[field.column], op, coerce(field, op, value, at))
-
     def _related(
-        self, target: Target, rel: Related, row: FromClause, where: str, depth: int
+        self, target: Target, rel: Related, row: FromClause, where: str, depth: int, level: int
     ) -> ColumnElement[bool]:
         relation = target.relation(rel.relation, where)
         at = f"{where}.{rel.relation}"
         if target is FRAMES and relation.target is INSTANCES:
-            return self._frame_instances(rel, row, at, depth)
+            return self._frame_instances(rel, row, at, depth, level)
         other = self.rows(relation.target, f"{relation.target.name}_{depth + 1}")
         joined = and_(
             visible(other, self.version),
             other.c[relation.remote] == row.c[relation.local],
         )
-        matches = self.condition(relation.target, rel.filter, other, at, depth + 1)
+        matches = self.condition(relation.target, rel.filter, other, at, depth + 1, level)
         if rel.count is not None:
             op, n = _count(relation, rel.count, at)
             counted = select(func.count()).where(joined, matches).scalar_subquery()
@@ -244,11 +352,11 @@ class Compiler:
         return found if rel.quantifier is Quantifier.SOME else ~found
 
     def _frame_instances(
-        self, rel: Related, group: FromClause, where: str, depth: int
+        self, rel: Related, group: FromClause, where: str, depth: int, level: int
     ) -> ColumnElement[bool]:
         """A frame's instances are the rows of its group: an aggregate, for HAVING."""
         matches = func.coalesce(
-            self.condition(INSTANCES, rel.filter, group, where, depth + 1), false()
+            self.condition(INSTANCES, rel.filter, group, where, depth + 1, level), false()
         )
         if rel.count is not None:
             op, n = _count(FRAMES.relations["instances"], rel.count, where)
@@ -277,6 +385,8 @@ def _count(relation: Relation, count: tuple[Any, Any], where: str) -> tuple[Op, 
             f"{where}.count: compare the count with one of {', '.join(sorted(COUNT_OPS))} "
             "and a whole number >= 0"
         )
+    # count(*) is a bigint: a wider number would reach PostgreSQL as an out-of-range error.
+    _number(n, INT64, "a count", f"{where}.count")
     return op, n
 
 

@@ -2,18 +2,26 @@
 
 Field names are the snake_case content names (`frame_number`, `model_run`); the GraphQL inputs
 spell them in camelCase and the text language accepts both. `id` is the entity id, and `*_id`
-fields name the referenced entity's id (`file_id` is `file_entity_id`).
+fields name the referenced entity's id (`file_id` is `file_entity_id`). A number compared with
+a field must fit the field's column (`NumberRange`), read from the table itself so the two cannot
+drift apart.
 """
 
 from __future__ import annotations
 
+import math
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
+from sqlalchemy import REAL, BigInteger, Float, Integer, SmallInteger
+from sqlalchemy.types import TypeEngine
+
 from trainingdb.versioning.errors import InvalidFilterError
 from trainingdb.versioning.models import EntityType
 from trainingdb.versioning.models.vocabulary import InstanceKind, MediaType, Source
+from trainingdb.versioning.tables import KINDS
 
 from .ast import EQUALITY, ORDERING, TEXT, Op
 
@@ -27,6 +35,60 @@ class FieldType(StrEnum):
 
 
 JSON_OPS = frozenset({Op.CONTAINS, Op.HAS_KEY, Op.IS_NULL})
+
+
+@dataclass(frozen=True, slots=True)
+class NumberRange:
+    """The numbers a column holds: whole numbers from `low` to `high`, or finite floats of at
+    most `high` in magnitude. PostgreSQL refuses a parameter outside it (an internal error), so
+    filters check first."""
+
+    name: str
+    low: float
+    high: float
+    whole: bool
+
+    def problem(self, value: int | float, what: str) -> str | None:
+        """Why `value` does not fit `what` (a field, a JSON value), or None."""
+        if isinstance(value, float) and not math.isfinite(value):
+            # A literal too large for a float reads as inf.
+            return f"{what} takes finite numbers, not {value}"
+        if self.low <= value <= self.high:
+            return None
+        low, high = (int(self.low), int(self.high)) if self.whole else (self.low, self.high)
+        return f"{shown(value)} is out of range for {what}, {self.name} ({low} to {high})"
+
+
+def shown(value: object) -> str:
+    """`value` for a message: a long number abbreviated (str() of a huge int can even raise)."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        return repr(value)
+    if value.bit_length() > 14_000:  # past ~4,300 digits, Python refuses to print an int
+        return "a number of thousands of digits"
+    text = str(value)
+    return text if len(text) <= 24 else f"{text[:12]}... ({len(text.lstrip('-'))} digits)"
+
+
+INT16 = NumberRange("a 16-bit integer", -(2**15), 2**15 - 1, whole=True)
+INT32 = NumberRange("a 32-bit integer", -(2**31), 2**31 - 1, whole=True)
+INT64 = NumberRange("a 64-bit integer", -(2**63), 2**63 - 1, whole=True)
+FLOAT4 = NumberRange("a 4-byte float", -3.4028234663852886e38, 3.4028234663852886e38, whole=False)
+FLOAT8 = NumberRange("a double", -sys.float_info.max, sys.float_info.max, whole=False)
+
+
+def column_range(column_type: TypeEngine[object]) -> NumberRange | None:
+    """The numbers a column of `column_type` holds; None for a column that is not numeric."""
+    # Subclasses first: BigInteger and SmallInteger are Integers, REAL and Double are Floats.
+    for kind, numbers in (
+        (SmallInteger, INT16),
+        (BigInteger, INT64),
+        (Integer, INT32),
+        (REAL, FLOAT4),
+        (Float, FLOAT8),
+    ):
+        if isinstance(column_type, kind):
+            return numbers
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +142,10 @@ class Target:
                 f"{', '.join(sorted(self.fields))}"
             )
         return found
+
+    def number_range(self, field: Field) -> NumberRange | None:
+        """The numbers `field`'s column holds (None if it is not numeric)."""
+        return column_range(KINDS[self.entity].table.c[field.column].type)
 
     def relation(self, name: str, where: str) -> Relation:
         found = self.relations.get(name)

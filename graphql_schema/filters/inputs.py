@@ -4,7 +4,8 @@ The vocabulary is Hasura's (`_eq _neq _gt _gte _lt _lte _in _nin _is_null _like 
 `_contains _has_key` and `path`, `_and _or _not`) with PostGraphile-style relation filters
 (`some / none / every`) and a count comparison ("files with >= 3 cars"). Keys of one object are
 ANDed. Conversion reads the coerced argument dicts (GraphQL names), so top-level and nested
-arguments take one path.
+arguments take one path. A variable is not bounded by the document's depth or size limits, so
+conversion enforces the filter limits of `ast.py` itself, naming the path (`where._or[3]._not`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import strawberry
@@ -19,7 +21,24 @@ from strawberry.scalars import JSON
 
 from trainingdb.versioning.errors import InvalidFilterError
 
-from .ast import And, Box, Compare, Filter, Inside, JsonTest, Not, Op, Or, Quantifier, Related
+from .ast import (
+    MAX_DEPTH,
+    MAX_LIST_RELATIONS,
+    MAX_TERMS,
+    And,
+    Box,
+    Budget,
+    Compare,
+    Filter,
+    Inside,
+    JsonTest,
+    Not,
+    Op,
+    Or,
+    Quantifier,
+    Related,
+    too_deep,
+)
 from .fields import FieldType, Target
 
 OPS = {op.value: op for op in Op}
@@ -219,69 +238,145 @@ def _all(parts: list[Filter]) -> Filter:
     return parts[0] if len(parts) == 1 else And(tuple(parts))
 
 
-def _comparisons(field: str, ops: Mapping[str, Any], where: str) -> list[Filter]:
-    return [Compare(field, OPS[key], value) for key, value in _given(ops).items()]
+def _deeper(depth: int, where: str) -> int:
+    """The depth inside a level at `where`, which is `depth` deep; INVALID_FILTER past MAX_DEPTH,
+    before anything recurses (a variable is not bounded by GraphQL's document depth)."""
+    if depth >= MAX_DEPTH:
+        raise too_deep(where)
+    return depth + 1
 
 
-def _json(field: str, ops: Mapping[str, Any], where: str) -> list[Filter]:
-    path = tuple(ops.get("path") or ())
-    tests = [JsonTest(field, path, OPS[k], v) for k, v in _given(ops).items() if k != "path"]
-    if not tests:
-        raise InvalidFilterError(f"{where}: give an operator (_contains, _has_key, _eq, ...)")
-    return list(tests)
+def _values(value: object) -> int:
+    return len(value) if isinstance(value, list | tuple) else 0
 
 
-def _relation(target: Target, name: str, value: Mapping[str, Any], where: str) -> list[Filter]:
-    relation = target.relation(name, where)
-    other = relation.target
-    if not relation.to_many:
-        return [Related(name, to_filter(other, value, f"{where}.{name}"))]
-    parts: list[Filter] = []
-    for key, inner in _given(value).items():
-        at = f"{where}.{name}.{key}"
-        if key == "count":
-            counts = {k: v for k, v in _given(inner).items() if k != "where"}
-            if len(counts) != 1:
-                raise InvalidFilterError(f"{at}: give exactly one comparison (_gte: 3, ...)")
-            ((op, n),) = counts.items()
-            matched = to_filter(other, inner.get("where") or {}, f"{at}.where")
-            parts.append(Related(name, matched, count=(OPS[op], n)))
-        else:
-            parts.append(Related(name, to_filter(other, inner, at), Quantifier(key)))
-    return parts
+@dataclass(slots=True)
+class _Reader:
+    """Converts one `where:` argument, counting its terms and values against one budget."""
+
+    budget: Budget
+
+    def filter(
+        self, target: Target, where: Mapping[str, Any] | None, at: str, depth: int, lists: int
+    ) -> Filter:
+        """`where` over `target`; `depth` levels and `lists` list relations are around it."""
+        if not where:
+            return And(())
+        parts: list[Filter] = []
+        for key, value in where.items():
+            if value is None:
+                continue
+            if key in ("_and", "_or"):
+                parts.append(self._group(target, key, value, f"{at}.{key}", depth, lists))
+            elif key == "_not":
+                inner = self._part(target, value, f"{at}._not", _deeper(depth, f"{at}._not"), lists)
+                parts.append(Not(inner))
+            elif key == "inside":
+                self.budget.term(f"{at}.inside")
+                parts.append(Inside(Box(value["x0"], value["y0"], value["x1"], value["y1"])))
+            elif key == "label" and "label" in target.relations:
+                compared = self._comparisons("name", value, f"{at}.label")
+                parts += [Related("label", c) for c in compared]
+            elif snake(key) in target.relations:
+                parts += self._relation(target, snake(key), value, at, depth, lists)
+            else:
+                field = target.field(snake(key), at)
+                if field.type is FieldType.JSON:
+                    parts += self._json(field.name, value, f"{at}.{key}")
+                else:
+                    parts += self._comparisons(field.name, value, f"{at}.{key}")
+        return _all(parts) if parts else And(())
+
+    def _group(
+        self, target: Target, key: str, value: list[Any], at: str, depth: int, lists: int
+    ) -> Filter:
+        """`_and` / `_or`: refused by length first, so a huge list costs nothing."""
+        if len(value) > MAX_TERMS:
+            raise InvalidFilterError(f"{at}: {len(value)} parts; at most {MAX_TERMS} are allowed")
+        inner = _deeper(depth, at)
+        parts = tuple(
+            self._part(target, w, f"{at}[{i}]", inner, lists) for i, w in enumerate(value)
+        )
+        return And(parts) if key == "_and" else Or(parts)
+
+    def _part(
+        self, target: Target, where: Mapping[str, Any], at: str, depth: int, lists: int
+    ) -> Filter:
+        """An element of `_and` / `_or`, or `_not`: an empty one still counts as a term, or a
+        list of them would cost without limit."""
+        if not _given(where):
+            self.budget.term(at)
+        return self.filter(target, where, at, depth, lists)
+
+    def _comparisons(self, field: str, ops: Mapping[str, Any], where: str) -> list[Filter]:
+        parts: list[Filter] = []
+        for key, value in _given(ops).items():
+            self.budget.term(f"{where}.{key}", _values(value))
+            parts.append(Compare(field, OPS[key], value))
+        return parts
+
+    def _json(self, field: str, ops: Mapping[str, Any], where: str) -> list[Filter]:
+        path = tuple(ops.get("path") or ())
+        if len(path) > MAX_DEPTH:
+            raise InvalidFilterError(
+                f"{where}.path: {len(path)} keys; at most {MAX_DEPTH} are allowed"
+            )
+        tests: list[Filter] = []
+        for key, value in _given(ops).items():
+            if key != "path":
+                self.budget.term(f"{where}.{key}", _values(value))
+                tests.append(JsonTest(field, path, OPS[key], value))
+        if not tests:
+            raise InvalidFilterError(f"{where}: give an operator (_contains, _has_key, _eq, ...)")
+        return tests
+
+    def _relation(
+        self,
+        target: Target,
+        name: str,
+        value: Mapping[str, Any],
+        where: str,
+        depth: int,
+        lists: int,
+    ) -> list[Filter]:
+        relation = target.relation(name, where)
+        other, at = relation.target, f"{where}.{name}"
+        depth = _deeper(depth, at)
+        if not relation.to_many:
+            self.budget.term(at)
+            return [Related(name, self.filter(other, value, at, depth, lists))]
+        if lists >= MAX_LIST_RELATIONS:
+            raise InvalidFilterError(
+                f"{at}: {name} is a list inside another list relation; lists nest at most "
+                f"{MAX_LIST_RELATIONS} deep, since each multiplies the rows read"
+            )
+        parts: list[Filter] = []
+        for key, inner in _given(value).items():
+            self.budget.term(f"{at}.{key}")
+            if key == "count":
+                counts = {k: v for k, v in _given(inner).items() if k != "where"}
+                if len(counts) != 1:
+                    raise InvalidFilterError(
+                        f"{at}.{key}: give exactly one comparison (_gte: 3, ...)"
+                    )
+                ((op, n),) = counts.items()
+                matched = self.filter(
+                    other, inner.get("where") or {}, f"{at}.count.where", depth, lists + 1
+                )
+                parts.append(Related(name, matched, count=(OPS[op], n)))
+            else:
+                matched = self.filter(other, inner, f"{at}.{key}", depth, lists + 1)
+                parts.append(Related(name, matched, Quantifier(key)))
+        return parts
 
 
 def to_filter(target: Target, where: Mapping[str, Any] | None, at: str = "where") -> Filter:
-    """The filter tree for a coerced `where:` argument over `target`."""
-    if not where:
-        return And(())
-    parts: list[Filter] = []
-    for key, value in where.items():
-        if value is None:
-            continue
-        if key == "_and":
-            parts.append(
-                And(tuple(to_filter(target, w, f"{at}._and[{i}]") for i, w in enumerate(value)))
-            )
-        elif key == "_or":
-            parts.append(
-                Or(tuple(to_filter(target, w, f"{at}._or[{i}]") for i, w in enumerate(value)))
-            )
-        elif key == "_not":
-            parts.append(Not(to_filter(target, value, f"{at}._not")))
-        elif key == "inside":
-            parts.append(Inside(Box(value["x0"], value["y0"], value["x1"], value["y1"])))
-        elif key == "label" and "label" in target.relations:
-            parts += [Related("label", c) for c in _comparisons("name", value, f"{at}.label")]
-        elif snake(key) in target.relations:
-            parts += _relation(target, snake(key), value, at)
-        else:
-            field = target.field(snake(key), at)
-            if field.type is FieldType.JSON:
-                parts += _json(field.name, value, f"{at}.{key}")
-            else:
-                parts += _comparisons(field.name, value, f"{at}.{key}")
-    return _all(parts) if parts else And(())
+    """The filter tree for a coerced `where:` argument over `target`; INVALID_FILTER naming the
+    position past a limit of `ast.py` (nesting, terms, in-list values, list relations)."""
+    budget = Budget()
+    flt = _Reader(budget).filter(target, where, at, 0, 0)
+    budget.close("the filter")
+    return flt
 
 
 def entity_id(value: object, where: str) -> uuid.UUID:
