@@ -38,6 +38,9 @@ class LabelInput:
     attribute_schema: JSON | None = strawberry.field(
         default=UNSET, description="JSON Schema of the attributes of this label's instances."
     )
+    metadata: JSON | None = strawberry.field(
+        default=UNSET, description="A JSON object: where the label came from (default {})."
+    )
 
 
 @strawberry.input(description="Changes to a label; omitted fields are kept.")
@@ -47,6 +50,7 @@ class LabelPatch:
     color: str | None = UNSET
     description: str | None = UNSET
     attribute_schema: JSON | None = UNSET
+    metadata: JSON | None = UNSET
 
 
 @strawberry.input(description="A new file, naming a blob the dataset already holds.")
@@ -103,6 +107,9 @@ class InstanceInput:
     model_run: str | None = UNSET
     track_id: str | None = UNSET
     author: str | None = UNSET
+    extra: JSON | None = strawberry.field(
+        default=UNSET, description="A JSON object of source fields with no field here, or null."
+    )
 
 
 @strawberry.input(description="Changes to an instance; omitted fields are kept.")
@@ -126,6 +133,9 @@ class InstancePatch:
     model_run: str | None = UNSET
     track_id: str | None = UNSET
     author: str | None = UNSET
+    extra: JSON | None = strawberry.field(
+        default=UNSET, description="A JSON object of source fields with no field here, or null."
+    )
 
 
 def _camel(name: str) -> str:

@@ -102,6 +102,11 @@ class Label(Node):
     color: str
     description: str
     attribute_schema: JSON
+    metadata: JSON = strawberry.field(
+        description="Where the label came from, for export: an imported COCO category's keys "
+        'but its name (`{"coco": {"id": 3, "supercategory": "animal"}}`), a YOLO class index '
+        '(`{"yolo": {"index": 0}}`). A JSON object, `{}` by default.'
+    )
     created_at: datetime
 
 
@@ -144,6 +149,10 @@ class Instance(Node):
     )
     track_id: str | None
     author: str
+    extra: JSON | None = strawberry.field(
+        description="Fields of the source record that have no field here (a COCO annotation's "
+        "id, area, iscrowd, other keys), written back on export; null when there were none."
+    )
     created_at: datetime = strawberry.field(description="When this revision was written.")
     label: Label
     file: File

@@ -226,6 +226,7 @@ _LABEL_SCALARS = {
     "color": "color",
     "description": "description",
     "attributeSchema": "attribute_schema",
+    "metadata": "metadata",
     "createdAt": "created_at",
 }
 
@@ -297,6 +298,7 @@ _INSTANCE_SCALARS = {
     "modelRun": "model_run",
     "trackId": "track_id",
     "author": "author",
+    "extra": "extra",
     "createdAt": "created_at",
 }
 

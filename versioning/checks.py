@@ -71,6 +71,10 @@ def _object(value: object) -> str | None:
     return None if isinstance(value, dict) else f"must be a JSON object, not {value!r}"
 
 
+def _object_or_null(value: object) -> str | None:
+    return None if value is None else _object(value)
+
+
 _TYPES: dict[str, Callable[[object], str | None]] = {
     "name": _text,
     "color": _text,
@@ -100,6 +104,7 @@ _TYPES: dict[str, Callable[[object], str | None]] = {
     "source": _text,
     "model_run": _text,
     "track_id": _text,
+    "extra": _object_or_null,
 }
 
 
@@ -209,7 +214,7 @@ _ALLOWED: dict[str, frozenset[type]] = {
         frozenset({int}),
     ),
     **dict.fromkeys(("fps", "duration", "timestamp", "x", "y", "w", "h", "score"), _NUMBER_TYPES),
-    **dict.fromkeys(("attribute_schema", "metadata", "attributes"), frozenset({dict})),
+    **dict.fromkeys(("attribute_schema", "metadata", "attributes", "extra"), frozenset({dict})),
     **dict.fromkeys(
         (
             *("name", "color", "description", "blob_sha256", "media_type", "author"),

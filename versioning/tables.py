@@ -72,9 +72,9 @@ KINDS: dict[EntityType, Kind] = {
     EntityType.LABEL: Kind(
         EntityType.LABEL,
         _table(Label),
-        ("name", "color", "description", "attribute_schema"),
+        ("name", "color", "description", "attribute_schema", "metadata"),
         frozenset({"name"}),
-        {"color": "#888888", "description": "", "attribute_schema": {}},
+        {"color": "#888888", "description": "", "attribute_schema": {}, "metadata": {}},
         unique_name=True,
     ),
     EntityType.FILE: Kind(
@@ -133,6 +133,7 @@ KINDS: dict[EntityType, Kind] = {
             "model_run",
             "track_id",
             "author",
+            "extra",
         ),
         frozenset({"file_entity_id", "label_entity_id", "kind"}),
         {
@@ -150,6 +151,7 @@ KINDS: dict[EntityType, Kind] = {
             "model_run": None,
             "track_id": None,
             "author": "",
+            "extra": None,
         },
         references=(
             Reference("file_entity_id", EntityType.FILE),

@@ -37,7 +37,7 @@ Changes = dict[tuple[str, uuid.UUID], tuple[Content | None, Content | None]]
 KINDS = ("label", "file", "instance")
 STRATEGIES = ("fail", "ours", "theirs")
 DEFAULTS: dict[str, Content] = {
-    "label": {"color": "#888888", "description": "", "attribute_schema": {}},
+    "label": {"color": "#888888", "description": "", "attribute_schema": {}, "metadata": {}},
     "file": {
         "width": None,
         "height": None,
@@ -62,6 +62,7 @@ DEFAULTS: dict[str, Content] = {
         "model_run": None,
         "track_id": None,
         "author": "",
+        "extra": None,
     },
 }
 # The content field of each kind that holds a JSON object: merged key by key.

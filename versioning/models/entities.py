@@ -1,4 +1,5 @@
-"""Versioned entities (label, file, frame, instance) and the kills that hide inherited rows.
+"""Versioned entities (label, file, frame, instance), the kills that hide inherited rows, and
+the source documents imports keep beside them.
 
 Row rules — every versioned table follows them; the engine and the query compiler rely on them:
 
@@ -128,12 +129,17 @@ class Label(VersionedRow, Base):
     color: Mapped[str] = mapped_column(String(7), server_default=text("'#888888'"))
     description: Mapped[str] = mapped_column(server_default=text("''"))
     attribute_schema: Mapped[dict[str, Any]] = jsonb_object_column()
+    # Where the label came from, for a faithful export: a COCO category's keys but its name
+    # (`{"coco": {"id": 3, "supercategory": "animal"}}`), a YOLO class index
+    # (`{"yolo": {"index": 0}}`) (migration 0010; `metadata` is reserved on declarative classes).
+    metadata_: Mapped[dict[str, Any]] = jsonb_object_column("metadata")
     created_at: Mapped[datetime] = created_at_column()
 
     __table_args__ = (
         *_versioned_indexes("label"),
         CheckConstraint("name <> ''", name="name_not_empty"),
         CheckConstraint("color ~ '^#[0-9a-fA-F]{6}$'", name="color_hex"),
+        CheckConstraint("jsonb_typeof(metadata) = 'object'", name="metadata_object"),
         alive_index("uq_label_alive_name", "name", unique=True),
     )
 
@@ -229,6 +235,9 @@ class Instance(VersionedRow, Base):
     model_run: Mapped[str | None] = mapped_column(String(200))
     track_id: Mapped[str | None] = mapped_column(String(200))
     author: Mapped[str] = mapped_column(server_default=text("''"))
+    # Fields of the source record that have no column (a COCO annotation's id, area, iscrowd,
+    # any other key), kept so an export writes them back; NULL when there were none (0010).
+    extra: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     created_at: Mapped[datetime] = created_at_column()
 
     __table_args__ = (
@@ -250,6 +259,7 @@ class Instance(VersionedRow, Base):
         CheckConstraint("text_start >= 0 AND text_end >= text_start", name="text_offsets"),
         CheckConstraint("model_run IS NULL OR source = 'model'", name="model_run_source"),
         CheckConstraint("jsonb_typeof(attributes) = 'object'", name="attributes_object"),
+        CheckConstraint("extra IS NULL OR jsonb_typeof(extra) = 'object'", name="extra_object"),
         # Head reads: a file's instances frame by frame, and instances by label and score.
         alive_index("ix_instance_alive_file", "file_entity_id", "frame_number"),
         alive_index("ix_instance_alive_label", "label_entity_id", "score"),
@@ -276,4 +286,31 @@ class Kill(Base):
         CheckConstraint(sql_in("entity_type", EntityType), name="entity_type"),
         # diff: kills a branch made since a given seq.
         Index("ix_kill_written", "dataset_id", "branch_id", "seq"),
+    )
+
+
+class SourceDocument(Base):
+    """The document-level parts of an imported annotation file (a COCO file's `info`,
+    `licenses` and any other top-level keys), stored once per content.
+
+    Not versioned, like a blob: a document never changes, and files name it by `digest` in
+    their versioned `metadata` (`{"coco": {"document": digest}}`), so the export of any version
+    finds the documents of the files it holds. Documents are small and few (one per distinct
+    import), so none is ever deleted but with its dataset.
+    """
+
+    __tablename__ = "source_document"
+
+    dataset_id: Mapped[int] = mapped_column(
+        ForeignKey("dataset.id", ondelete="CASCADE"), primary_key=True
+    )
+    # sha256 of the content as canonical JSON (sorted keys): the same document, one row.
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    format: Mapped[str] = mapped_column(String(16))
+    content: Mapped[dict[str, Any]] = jsonb_object_column()
+    created_at: Mapped[datetime] = created_at_column()
+
+    __table_args__ = (
+        CheckConstraint("digest ~ '^[0-9a-f]{64}$'", name="digest_hex"),
+        CheckConstraint("jsonb_typeof(content) = 'object'", name="content_object"),
     )
