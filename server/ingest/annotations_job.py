@@ -11,8 +11,15 @@ coordinates), its frame is one the video has, its score is in [0, 1], its label'
 attributes are present, and the content checks of versioning/checks.py hold. Valid rows stream
 into `versioning.bulk.create_stream` (COPY to a staging table, one set-based apply) in the same
 transaction that marks the job succeeded: either the whole file applies, or, with errors and no
-`skip_invalid`, nothing does. Entity ids derive from the input file's hash and the record's
-position, so importing the same file again creates nothing.
+`skip_invalid`, nothing does.
+
+A record's entity id derives from the dataset and the record itself (every field of the row it
+makes: file, frame, label, geometry, score, attributes, source fields such as a COCO
+annotation's `id`), never from the file it came in or its place there. So importing a file
+again creates nothing, and after a `skip_invalid` import, importing the corrected file adds
+only the records that were not in; records that were in and have been edited since in the file
+are new records (an import adds, it never updates or deletes). Identical records in one input
+(the same box twice on an image) stay distinct: create_stream numbers the copies.
 """
 
 from __future__ import annotations
@@ -24,21 +31,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection, select
 
 from trainingdb import versioning as v
-from trainingdb.server.blobs import file_chunks
 from trainingdb.server.jobs.worker import JobContext, JobFailed
 from trainingdb.versioning.bulk import create_stream, id_block
 from trainingdb.versioning.checks import check_content
 from trainingdb.versioning.errors import InvalidInputError
+from trainingdb.versioning.inputs import check_value
 from trainingdb.versioning.models import EntityType
 from trainingdb.versioning.tables import KINDS
 from trainingdb.versioning.visibility import visible
 
 from .coco import coco_labels, read_coco
-from .formats import Draft, FormatError
+from .formats import Draft, FormatError, branch_name, find_stem, stem_index
 from .jsonl import jsonl_labels, read_jsonl
+from .sources import keep_sources
 from .yolo import read_yolo, yolo_labels
 
 READERS: dict[str, tuple[Callable[[Path], Iterator[Draft]], Callable[[Path], set[str]]]] = {
@@ -50,7 +59,7 @@ NAMESPACE = uuid.UUID("6f0b5d3e-7f43-4c4e-9d7e-4b1c2f9a5e10")
 SLACK = 0.5
 _DRAFT_KEYS = frozenset({
     "record", "file", "label", "kind", "bbox", "x", "y", "w", "h", "points", "frame",
-    "text_start", "text_end", "score", "attributes", "track_id", "stem", "ybox",
+    "text_start", "text_end", "score", "attributes", "track_id", "extra", "stem", "ybox", "ypoints",
 })  # fmt: skip
 
 
@@ -83,13 +92,13 @@ class Validator:
         for i, draft in enumerate(drafts):
             self.seen = i + 1
             try:
-                yield self.row(draft, i)
+                yield self.row(draft)
             except InvalidInputError as error:
                 self.errors.append({"record": draft["record"], "message": error.message})
             if i % 1000 == 0:  # the context writes at most twice a second anyway
                 ctx.progress(done=self.seen, failed=len(self.errors), errors=self.errors)
 
-    def row(self, draft: Draft, index: int) -> dict[str, Any]:
+    def row(self, draft: Draft) -> dict[str, Any]:
         record = draft["record"]
         if "error" in draft:
             raise InvalidInputError(f"{record}: {draft['error']}")
@@ -97,12 +106,19 @@ class Validator:
             unknown = sorted(set(draft) - _DRAFT_KEYS)
             raise InvalidInputError(f"{record}: unknown key(s) {', '.join(unknown)}")
         if "stem" in draft:
-            draft["file"] = self._by_stem(draft["stem"], record)
-        facts = self.files.get(draft["file"])
+            draft["file"], frame = self._by_stem(draft["stem"], record)
+            if frame is not None:
+                draft["frame"] = frame
+        # A checkout's annotation file names `images/a.jpg` for the branch's `a.jpg`.
+        given = draft.get("file")
+        name = branch_name(self.files, given) if isinstance(given, str) else None
+        facts = None if name is None else self.files[name]
         if facts is None:
-            raise InvalidInputError(f"{record}: no file named {draft['file']!r} on the branch")
+            raise InvalidInputError(f"{record}: no file named {given!r} on the branch")
         if "ybox" in draft:
             draft["bbox"] = _pixels(draft.pop("ybox"), facts, record)
+        if "ypoints" in draft:
+            draft["points"], draft["bbox"] = _pixel_points(draft.pop("ypoints"), facts, record)
         label = self._label_ids.get(str(draft.get("label")))
         if label is None:
             raise InvalidInputError(f"{record}: no label named {draft.get('label')!r}")
@@ -125,7 +141,10 @@ class Validator:
             "model_run": self.model_run,
             "track_id": draft.get("track_id"),
             "author": "",
+            "extra": draft.get("extra"),
         }
+        if row["extra"] is not None:  # a producer's keys, unlike the columns, can hold anything
+            check_value(row["extra"], f"{record}: extra")
         check_content(EntityType.INSTANCE, row, record)
         self._bounds(row, facts, record)
         missing = [a for a in self.required.get(draft["label"], []) if a not in row["attributes"]]
@@ -133,21 +152,24 @@ class Validator:
             raise InvalidInputError(
                 f"{record}: label {draft['label']!r} requires attribute(s) {', '.join(missing)}"
             )
-        row["entity_id"] = f"{self.id_base + index:032x}"  # a UUID's text (copy_format)
+        row["entity_id"] = self.record_id(row)
         return row
 
-    def _by_stem(self, stem: str, record: str) -> str:
-        """The file a YOLO label file names by its path without extension."""
+    def record_id(self, row: dict[str, Any]) -> str:
+        """The row's id as a UUID's text (copy_format): the dataset's block and 64 bits of the
+        row's canonical JSON (module docstring)."""
+        canonical = orjson.dumps(row, option=orjson.OPT_SORT_KEYS)
+        digest = int.from_bytes(hashlib.blake2b(canonical, digest_size=8).digest(), "big")
+        return f"{self.id_base | digest:032x}"
+
+    def _by_stem(self, stem: str, record: str) -> tuple[str, int | None]:
+        """The file (and frame) a YOLO label file names by its path without extension."""
         if self.stems is None:
-            self.stems = {}
-            for name in self.files:
-                key = str(Path(name).with_suffix("")).removeprefix("images/")
-                self.stems.setdefault(key, []).append(name)
-        found = self.stems.get(stem, [])
-        if len(found) != 1:
-            why = "no file" if not found else f"{len(found)} files ({', '.join(found)})"
-            raise InvalidInputError(f"{record}: {why} on the branch named {stem}.*")
-        return found[0]
+            self.stems = stem_index(self.files)
+        try:
+            return find_stem(self.files, self.stems, stem)
+        except LookupError as error:
+            raise InvalidInputError(f"{record}: {error}") from None
 
     @staticmethod
     def _bounds(row: dict[str, Any], facts: FileFacts, record: str) -> None:
@@ -170,7 +192,28 @@ def _pixels(ybox: list[float], facts: FileFacts, record: str) -> list[float]:
         raise InvalidInputError(f"{record}: a YOLO box needs the file's width and height")
     cx, cy, w, h = ybox
     width, height = facts.width, facts.height
-    return [(cx - w / 2) * width, (cy - h / 2) * height, w * width, h * height]
+    # Rounded to a millionth of a pixel: float noise (160.00000000000003) is no measurement.
+    return [
+        round((cx - w / 2) * width, 6),
+        round((cy - h / 2) * height, 6),
+        round(w * width, 6),
+        round(h * height, 6),
+    ]
+
+
+def _pixel_points(
+    ypoints: list[float], facts: FileFacts, record: str
+) -> tuple[list[list[float]], list[float]]:
+    """A YOLO polygon's normalized x, y pairs in pixels, and its box."""
+    if not facts.width or not facts.height:
+        raise InvalidInputError(f"{record}: a YOLO polygon needs the file's width and height")
+    points = [
+        [round(ypoints[i] * facts.width, 6), round(ypoints[i + 1] * facts.height, 6)]
+        for i in range(0, len(ypoints) - 1, 2)
+    ]
+    xs, ys = [p[0] for p in points], [p[1] for p in points]
+    box = [min(xs), min(ys), round(max(xs) - min(xs), 6), round(max(ys) - min(ys), 6)]
+    return points, box
 
 
 def _box(draft: Draft, record: str) -> tuple[Any, Any, Any, Any]:
@@ -225,13 +268,6 @@ def import_annotations(ctx: JobContext) -> dict[str, Any]:
     if not (path.is_dir() if fmt == "yolo" else path.is_file()):
         raise JobFailed(f"{path}: no such {'folder' if fmt == 'yolo' else 'file'}")
     source = params.get("source", "human")
-    digest = hashlib.sha256()
-    for part in sorted(path.rglob("*")) if path.is_dir() else [path]:
-        if part.is_file():
-            # A folder's files are hashed with their names: renaming one is another input.
-            digest.update(part.relative_to(path).as_posix().encode() if part != path else b"")
-            for chunk in file_chunks(part):
-                digest.update(chunk)
     wanted: set[str] = set()
     if params.get("create_labels"):
         try:
@@ -245,12 +281,22 @@ def import_annotations(ctx: JobContext) -> dict[str, Any]:
         labels, required, created_labels = _labels(conn, ctx.job.dataset_id, branch, wanted)
         # The dataset is part of the ids: the same file imported into two datasets must not
         # make entities that share ids (an id alone names one entity, e.g. for federation).
-        base = id_block(NAMESPACE, ctx.job.dataset_id, digest.hexdigest())
+        base = id_block(NAMESPACE, ctx.job.dataset_id)
         validator = Validator(files, labels, required, source, params.get("model_run"), base)
         try:
             drafts = READERS[fmt][0](path)
             result = create_stream(
-                conn, ctx.job.dataset_id, branch, "instance", validator.rows(drafts, ctx)
+                conn,
+                ctx.job.dataset_id,
+                branch,
+                "instance",
+                validator.rows(drafts, ctx),
+                repeats=True,
+            )
+            # What the input holds beyond instances (categories, image ids, frames, info):
+            # written after them, under the branch lock create_stream took (sources.py).
+            validator.errors.extend(
+                keep_sources(conn, ctx.job.dataset_id, branch, fmt, path, files, labels)
             )
         except FormatError as error:
             raise JobFailed(str(error)) from None

@@ -9,6 +9,9 @@ import orjson
 
 from .formats import Draft
 
+# A line with `instances` holds nothing else: a key the import would drop is an error instead.
+_LINE_KEYS = frozenset({"file", "instances"})
+
 
 def read_jsonl(path: Path) -> Iterator[Draft]:
     """The drafts of a native JSONL file, line by line (flat memory)."""
@@ -24,6 +27,10 @@ def read_jsonl(path: Path) -> Iterator[Draft]:
                 continue
             if not isinstance(value, dict) or not isinstance(value.get("file"), str):
                 yield {"record": record, "error": 'a line is an object with a "file" name'}
+                continue
+            if "instances" in value and not _LINE_KEYS.issuperset(value):
+                unknown = ", ".join(sorted(set(value) - _LINE_KEYS))
+                yield {"record": record, "error": f"unknown key(s) {unknown} beside instances"}
                 continue
             items = value.get("instances", [value] if "label" in value else [])
             if not isinstance(items, list):

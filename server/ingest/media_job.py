@@ -143,7 +143,9 @@ def _record(conn: Connection, dataset_id: int, branch: str, files: list[Probed])
                 "fps": f.info.fps,
                 "frame_count": f.info.frame_count,
                 "duration": f.info.duration,
-                "metadata": {"source_path": f.path},
+                # Nothing of the importing machine (its absolute paths): the name is the
+                # file's path relative to the import's root already.
+                "metadata": {},
             }
             for f in files
         ],

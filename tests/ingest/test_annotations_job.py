@@ -241,7 +241,12 @@ def test_coco_boxes_polygons_and_crowds(
         ("polygon", [[5, 5], [15, 5], [15, 15]]),
         ("segment", {"counts": "abc", "size": [48, 64]}),
     ]
-    assert rows[2]["attributes"] == {"iscrowd": 1}
+    # iscrowd, like every COCO key with no column, is kept verbatim for the export.
+    assert [(r["attributes"], r["extra"]) for r in rows] == [
+        ({}, {"id": 1, "iscrowd": 0}),
+        ({}, {"id": 2, "iscrowd": 0}),
+        ({}, {"id": 3, "iscrowd": 1}),
+    ]
 
 
 def test_a_protected_branch_fails_the_job_cleanly(

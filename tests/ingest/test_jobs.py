@@ -225,3 +225,29 @@ def test_jobs_through_graphql(
     assert out["data"]["dataset"] == {"jobs": [{"id": str(job.id)}], "running": []}
     missing = run(engine, '{ job(id: "999999") { id } }')
     assert missing["errors"][0]["code"] == "NOT_FOUND"
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for k, v in value.items() for s in [k, *_strings(v)]]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
+
+
+def test_file_metadata_keeps_nothing_of_the_importing_machine(
+    engine: Engine, worker: Worker, dataset: int, media: dict[str, Path]
+) -> None:
+    """The worker's absolute paths are no data of the dataset (another machine has others)."""
+    root = media["drive.mp4"].parent
+    paths = [str(p) for n, p in media.items() if n != "broken.png"]
+    job = submit(engine, dataset, {"paths": paths, "root": str(root)})
+    worker.run_once()
+    assert reread(engine, job).status is JobStatus.SUCCEEDED
+    files = files_on(engine, dataset)
+    assert sorted(files) == ["cam/a.png", "cam/b.jpg", "drive.mp4"]
+    for name, file in files.items():
+        leaked = [s for s in _strings(file["metadata"]) if s.startswith("/") or str(root) in s]
+        assert leaked == [], name
