@@ -30,6 +30,7 @@ _PARQUET = pa.schema(
         ("source", pa.string()),
         ("model_run", pa.string()),
         ("track_id", pa.string()),
+        ("extra", pa.string()),
     ]
 )
 
@@ -43,8 +44,9 @@ def write_parquet(stream: Iterator[Any], out: BinaryIO) -> ExportResult:
     with pq.ParquetWriter(out, _PARQUET) as writer:
         columns: list[list[Any]] = [[] for _ in names]
         (ids, file, frame, label, kind, x, y, w, h, points, attrs, score, source, run, track) = (
-            columns
+            columns[:15]
         )
+        extra = columns[15]
         for row in stream:
             ids.append(str(row.entity_id))
             file.append(row.file_name)
@@ -61,6 +63,7 @@ def write_parquet(stream: Iterator[Any], out: BinaryIO) -> ExportResult:
             source.append(row.source)
             run.append(row.model_run)
             track.append(row.track_id)
+            extra.append(None if row.extra is None else orjson.dumps(row.extra).decode())
             files.add(row.file_entity_id)
             labels.add(row.label_name)
             if len(ids) == BATCH:

@@ -141,8 +141,9 @@ def test_coco_round_trip_and_pycocotools(
     assert (result.instances, result.files, result.labels) == (3, 2, 2)
     exported = orjson.loads(out.read_bytes())
     assert boxes(exported) == boxes(COCO_IN)
-    polygon = next(a for a in exported["annotations"] if a["segmentation"])
+    polygon = next(a for a in exported["annotations"] if "segmentation" in a)
     assert polygon["segmentation"] == [[40.0, 5.0, 50.0, 5.0, 50.0, 35.0]]
+    assert sum("segmentation" in a for a in exported["annotations"]) == 1  # boxes have none
     coco = COCO(str(out))
     assert len(coco.getAnnIds()) == 3
     assert sorted(c["name"] for c in coco.loadCats(coco.getCatIds())) == ["car", "person"]
@@ -198,12 +199,14 @@ def test_yolo_and_parquet(engine: Engine, dataset: tuple[int, str], tmp_path: Pa
     with engine.connect() as conn:
         yolo = export(conn, ds, "main@1", "yolo", tmp_path / "yolo")
         table_result = export(conn, ds, "main", "parquet", tmp_path / "out.parquet")
-    assert (yolo.instances, yolo.skipped) == (2, 1)  # the polygon has no YOLO form
-    assert (tmp_path / "yolo" / "classes.txt").read_text().split() == ["car", "person"][
-        : yolo.labels
-    ]
+    assert (yolo.instances, yolo.skipped) == (3, 0)  # the polygon as a YOLO segment line
+    # Every label, in COCO category order: class indexes do not depend on the slice.
+    assert (tmp_path / "yolo" / "classes.txt").read_text().split() == ["car", "person"]
     lines = (tmp_path / "yolo" / "labels" / "a.txt").read_text().splitlines()
-    assert lines == ["0 0.250000 0.250000 0.468750 0.416667"]
+    assert lines == [
+        "0 0.250000 0.250000 0.468750 0.416667",
+        "1 0.625000 0.104167 0.781250 0.104167 0.781250 0.729167",
+    ]
     table = pq.read_table(tmp_path / "out.parquet")
     assert table_result.instances == table.num_rows == 4
     assert sorted(table.column("label").to_pylist()) == ["car", "car", "car", "person"]
@@ -237,7 +240,7 @@ def test_the_export_job_and_its_download_link(
     assert result.errors is None, result.errors
     job = result.data["job"]  # type: ignore[index]
     assert job["status"] == "SUCCEEDED"
-    assert job["result"]["instances"] == 2
+    assert job["result"]["instances"] == 3
     assert job["download"] == links.url(job["result"]["sha256"])
     with worker.blobs.open(job["result"]["sha256"]) as stream, zipfile.ZipFile(stream) as archive:
         assert "classes.txt" in archive.namelist()
@@ -294,17 +297,17 @@ def test_yolo_exports_import_again(
     with engine.connect() as conn:
         done = queue.get(conn, job.id)
         assert done is not None
-        assert done.result == {"created": 2, "existing": 0, "failed": 1, "labels_created": 0}
+        assert done.result == {"created": 3, "existing": 0, "failed": 1, "labels_created": 0}
         assert done.errors[0]["record"] == "labels/b.txt:2"
-        assert (
-            "with class in 0..0" in done.errors[0]["message"]
-        )  # only car: the polygon was not exported
+        assert "class 7 is not in 0..1" in done.errors[0]["message"]
         rows = sorted(
-            (r["x"], r["y"], r["w"], r["h"], r["score"])
+            (r["kind"], r["x"], r["y"], r["w"], r["h"], r["score"], r["points"])
             for r in v.read(conn, ds, "yolo", "instance").values()
         )
-    assert [tuple(round(c, 3) for c in r[:4]) for r in rows] == [
-        (1.0, 2.0, 30.0, 20.0),
-        (8.0, 4.0, 16.0, 8.0),
+    # YOLO writes six decimals of the image's size: back in pixels, within a thousandth.
+    assert [(r[0], *(round(c, 3) for c in r[1:5]), r[5]) for r in rows] == [
+        ("box", 1.0, 2.0, 30.0, 20.0, None),
+        ("box", 8.0, 4.0, 16.0, 8.0, 0.75),
+        ("polygon", 40.0, 5.0, 10.0, 30.0, None),
     ]
-    assert [r[4] for r in rows] == [None, 0.75]
+    assert [[round(c, 3) for c in p] for p in rows[2][6]] == [[40, 5], [50, 5], [50, 35]]
