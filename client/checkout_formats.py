@@ -7,8 +7,10 @@ server's export job (so they are exactly what `trainingdb export` writes):
 | jsonl   | `media/<name>`  | `annotations.jsonl` (`file`: the name)     |
 | parquet | `media/<name>`  | `annotations.parquet` (`file`: the name)   |
 
-One change is made to the server's bytes: COCO's `file_name` gains the `images/` prefix, so
-each is a path relative to DIR, beside the annotation file, and exists there.
+One change is made to the server's bytes: COCO's `file_name` (of images and of COCO-video
+videos) gains the `images/` prefix, so each is a path relative to DIR, beside the annotation
+file. Stills and videos exist there; a video's frames are named as extracted frames would be
+(`images/<video stem>/<frame:06d>.jpg`), which a checkout does not extract.
 """
 
 from __future__ import annotations
@@ -151,9 +153,12 @@ def _unzipped(archive: Path, staging: Path) -> Iterator[tuple[str, Path]]:
             yield path, staged
 
 
+_PREFIXED = frozenset({"images.item.file_name", "videos.item.file_name"})
+
+
 def _rewrite_coco(source: Path, dest: Path, prefix: str) -> None:
     """Copy COCO JSON from `source` to `dest`, streaming, with `prefix` before every image's
-    file_name. Values are re-encoded with orjson, as the server wrote them."""
+    and video's file_name. Values are re-encoded with orjson, as the server wrote them."""
     is_array: list[bool] = []  # per open container
     count: list[int] = []  # items written in it so far
     with source.open("rb") as data, dest.open("wb") as out:
@@ -175,6 +180,6 @@ def _rewrite_coco(source: Path, dest: Path, prefix: str) -> None:
                 is_array.append(event == "start_array")
                 count.append(0)
                 continue
-            if event == "string" and path == "images.item.file_name":
+            if event == "string" and path in _PREFIXED:
                 value = prefix + value
             out.write(orjson.dumps(value))

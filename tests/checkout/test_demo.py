@@ -41,12 +41,24 @@ def test_the_demo_checks_out_at_a_tag_and_updates_to_main(tmp_path: Path) -> Non
         assert first["fetched_files"] == first["files"] == len(at_tag) > 0
         coco = COCO(str(folder / "annotations.json"))
         assert coco.imgs
-        assert all((folder / image["file_name"]).is_file() for image in coco.imgs.values())
+        assert_media_present(folder, coco)
 
         second = checkout_json(env, "--update", str(folder), "@main")
         assert second["files"] == len(at_main)
         assert second["fetched_files"] == len(at_main - at_tag)  # only what the tag lacks
         assert second["reused_files"] == len(at_main & at_tag)
         coco = COCO(str(folder / "annotations.json"))
-        assert all((folder / image["file_name"]).is_file() for image in coco.imgs.values())
+        assert_media_present(folder, coco)
         assert demo.interrupt() == 0, demo.stderr
+
+
+def assert_media_present(folder: Path, coco: COCO) -> None:
+    """Every still COCO lists is in the checkout, and so is the video of every frame it lists
+    (frames are named `<video stem>/<frame:06d>.jpg`, CocoVID's way; a checkout holds the
+    video, not its extracted frames)."""
+    videos = {v["id"]: v["file_name"] for v in coco.dataset.get("videos", [])}
+    for image in coco.imgs.values():
+        if "video_id" in image:
+            assert (folder / videos[image["video_id"]]).is_file(), image
+        else:
+            assert (folder / image["file_name"]).is_file(), image

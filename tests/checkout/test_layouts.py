@@ -40,7 +40,11 @@ def test_yolo_layout_and_its_labels_through_an_update(
     assert (done.files, done.instances) == (5, 6)
     assert media_of(folder / "images") == live.files_v1
     labels = {p.relative_to(folder).as_posix() for p in (folder / "labels").rglob("*.txt")}
-    assert labels == {"labels/a.txt", "labels/b.txt", "labels/c.txt", "labels/night/e.txt"}
+    # d.png has no instance: an empty label file says so (Ultralytics' background image).
+    assert labels == {
+        "labels/a.txt", "labels/b.txt", "labels/c.txt", "labels/d.txt", "labels/night/e.txt"
+    }  # fmt: skip
+    assert (folder / "labels" / "d.txt").read_text() == ""
     assert set((folder / "classes.txt").read_text().split()) == {"car", "person"}
     assert len((folder / "labels" / "a.txt").read_text().splitlines()) == 2
     notes = lock_of(folder)["annotations"]
@@ -52,7 +56,7 @@ def test_yolo_layout_and_its_labels_through_an_update(
     moved = update(client, cache, folder)
     assert moved.commit == live.head.id
     labels = {p.relative_to(folder).as_posix() for p in (folder / "labels").rglob("*.txt")}
-    # b.png left with its boxes; d.png got a person, f.png a car.
+    # b.png is gone with its boxes; d.png got a person, f.png a car.
     expected = {"labels/a.txt", "labels/c.txt", "labels/d.txt", "labels/f.txt"}
     assert labels == {*expected, "labels/night/e.txt"}
     assert media_of(folder / "images") == live.files_head
@@ -66,7 +70,9 @@ def test_jsonl_and_parquet_put_media_beside_the_annotations(
     checkout(client, cache, DATASET, "v1", jsonl, server=live.server.url, fmt="jsonl")
     assert media_of(jsonl / "media") == live.files_v1
     lines = [orjson.loads(line) for line in (jsonl / "annotations.jsonl").read_bytes().splitlines()]
-    assert sorted(line["file"] for line in lines) == ["a.png", "b.png", "c.png", "night/e.png"]
+    assert sorted(line["file"] for line in lines) == [
+        "a.png", "b.png", "c.png", "d.png", "night/e.png"
+    ]  # fmt: skip
     assert all((jsonl / "media" / line["file"]).is_file() for line in lines)
 
     done = checkout(client, cache, DATASET, "v1", parquet, server=live.server.url, fmt="parquet")
