@@ -5,7 +5,9 @@ a polygon. Other kinds have no YOLO form and are counted as skipped.
 `labels/<file stem>.txt` holds a still's (or a whole video's) instances, and
 `labels/<video stem>/<frame:06d>.txt` one frame's (ingest/conventions.py). A whole version's
 images with no instance, and frame rows with none, get an empty label file: in YOLO that says
-"nothing here" (a background image), which is what the dataset holds.
+"nothing here" (a background image), which is what the dataset holds. Within a file, lines
+come in entity-id order: stable for the same data at the same version, but not the order of
+the file they were imported from (imported ids are hashes of their source records).
 
 Class indexes: every label at the version, a YOLO import's own order first
 (`metadata.yolo.index`), then by COCO category id, then by name, numbered 0.. in that order.
