@@ -8,8 +8,11 @@ Makes the ingest benchmark's dataset (N/20 images, 20 labels) and its JSONL pred
   validating the JSONL (server/ingest/annotations_job.Validator), then making COPY lines;
 - stage_s, apply_s, import_per_s: `create_stream` of the validated rows into `main` (COPY into
   the staging table; then the checks and the INSERT into `instance`), without server or reader;
-- insert_floor_per_s: rows/s of a bare INSERT ... SELECT of N staged rows into a table built like
-  `instance` (its checks, its indexes, its triggers): what no Python change can beat;
+- second_apply_s: the same for another model run's N rows (other ids) onto the branch that now
+  holds N: what the existing-record check costs once the branch is not empty;
+- rerun_apply_s: the first N rows imported again (all found, none written);
+- insert_floor_per_s: rows/s of a bare INSERT ... SELECT of the 2N imported rows into a table
+  built like `instance` (its checks, its indexes, its triggers): what no Python change can beat;
 - insert_heap_only_per_s: the same into a table with the checks and the primary key alone;
 - bulk_index_per_s: rows/s of that heap-only insert followed by `CREATE INDEX` of each of
   `instance`'s secondary indexes: what an import into a partition of its own, indexed once and
@@ -92,6 +95,21 @@ def _insert_rate(conn: Connection, indexes: bool, rows: int, build: tuple[str, .
     return rows / elapsed
 
 
+def _apply_time(runtime: Runtime, ds: int, rows: list[dict[str, Any]], created: int) -> float:
+    """Seconds from the last staged row to the end of one `create_stream` of `rows`."""
+    staged_at: list[float] = []
+
+    def timed() -> Any:
+        yield from rows
+        staged_at.append(time.perf_counter())
+
+    with runtime.engine.begin() as conn:
+        result = create_stream(conn, ds, "main", "instance", timed(), repeats=True)
+        end = time.perf_counter()
+    assert result.created == created, (result, created)
+    return end - staged_at[0]
+
+
 def main() -> None:
     args = arguments(__doc__, repeat=3)
     n = args.instances
@@ -105,12 +123,13 @@ def main() -> None:
         with runtime.engine.begin() as conn:
             files = job._files(conn, ds, "main")
             labels, required, _ = job._labels(conn, ds, "main", set())
-        validator = job.Validator(
-            files, labels, required, "model", "run-1", id_block(job.NAMESPACE, "bench")
-        )
+        block = id_block(job.NAMESPACE, ds)
+        validator = job.Validator(files, labels, required, "model", "run-1", block)
         start = time.perf_counter()
         rows = list(validator.rows(read_jsonl(path), _Quiet()))  # type: ignore[arg-type]
         validated = time.perf_counter()
+        other = job.Validator(files, labels, required, "model", "run-2", block)
+        others = list(other.rows(read_jsonl(path), _Quiet()))  # type: ignore[arg-type]
         line = line_function(COLUMNS, [INSTANCE.table.c[c].type for c in COLUMNS])
         for row in rows:
             line(row)
@@ -126,15 +145,18 @@ def main() -> None:
                 yield from rows
                 staged_at.append(time.perf_counter())
 
-            result = create_stream(conn, ds, "main", "instance", timed())
+            result = create_stream(conn, ds, "main", "instance", timed(), repeats=True)
             stream_end = time.perf_counter()
         assert result.created == n
+        second = _apply_time(runtime, ds, others, n)
+        rerun = _apply_time(runtime, ds, rows, 0)
         with runtime.engine.begin() as conn:
-            # The imported rows themselves are the source: the same ids, files, labels, scores.
-            floor = max(_insert_rate(conn, True, n) for _ in range(args.repeat))
-            heap = max(_insert_rate(conn, False, n) for _ in range(args.repeat))
+            # The imported rows themselves are the source (both runs': 2N rows): the same ids,
+            # files, labels, scores.
+            floor = max(_insert_rate(conn, True, 2 * n) for _ in range(args.repeat))
+            heap = max(_insert_rate(conn, False, 2 * n) for _ in range(args.repeat))
             build = tuple(_secondary_indexes(conn))
-            bulk = max(_insert_rate(conn, False, n, build) for _ in range(args.repeat))
+            bulk = max(_insert_rate(conn, False, 2 * n, build) for _ in range(args.repeat))
     report(
         {
             "instances": n,
@@ -143,6 +165,8 @@ def main() -> None:
             "stage_s": round(staged_at[0] - stream_start, 3),
             "apply_s": round(stream_end - staged_at[0], 3),
             "import_per_s": round(n / (stream_end - stream_start)),
+            "second_apply_s": round(second, 3),
+            "rerun_apply_s": round(rerun, 3),
             "insert_floor_per_s": round(floor),
             "insert_heap_only_per_s": round(heap),
             "bulk_index_per_s": round(bulk),
