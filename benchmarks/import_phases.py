@@ -128,14 +128,14 @@ def main() -> None:
         start = time.perf_counter()
         rows = list(validator.rows(read_jsonl(path), _Quiet()))  # type: ignore[arg-type]
         validated = time.perf_counter()
-        other = job.Validator(files, labels, required, "model", "run-2", block)
-        others = list(other.rows(read_jsonl(path), _Quiet()))  # type: ignore[arg-type]
         line = line_function(COLUMNS, [INSTANCE.table.c[c].type for c in COLUMNS])
         for row in rows:
             line(row)
         formatted = time.perf_counter()
         assert not validator.errors, validator.errors[:3]
         assert len(rows) == n
+        other = job.Validator(files, labels, required, "model", "run-2", block)
+        others = list(other.rows(read_jsonl(path), _Quiet()))  # type: ignore[arg-type]
 
         staged_at: list[float] = []
         with runtime.engine.begin() as conn:
