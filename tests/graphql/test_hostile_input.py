@@ -1,6 +1,7 @@
 """Hostile input, found by walking the schema: every argument of every field (of Query, Mutation
 and the object types below them), recursively through input objects and lists, gets one
-poisoned value at a time — a NUL, a lone surrogate, a 1 MiB string, 1e308 for a Float, 2**31-1
+poisoned value at a time — a NUL, a lone surrogate, a string one past
+the request-wide limit (`MAX_STRING`; longer ones take the same path), 1e308 for a Float, 2**31-1
 for an Int, a 23-digit integer or a NUL inside a JSON value — with valid values everywhere
 else, through the real HTTP app over a seeded dataset (so lookups reach the database).
 
@@ -44,6 +45,7 @@ from trainingdb.graphql_schema import schema
 from trainingdb.graphql_schema.global_ids import global_id
 from trainingdb.versioning import jobs
 from trainingdb.versioning.access import identities, keys
+from trainingdb.versioning.inputs import MAX_STRING
 from trainingdb.versioning.models import Blob, JobKind
 
 pytestmark = pytest.mark.anyio
@@ -53,7 +55,7 @@ DATASET = "hostile"
 TEAM, MEMBER = "crew", "ann"
 SHA = "a" * 64
 VIDEO_SHA = "b" * 64
-MIB = 1 << 20
+LONG = "x" * (MAX_STRING + 1)
 
 # How to reach each object type whose fields take arguments: `{}` is where the field goes.
 REACH = {
@@ -69,7 +71,7 @@ REACH = {
 STRING_POISONS: dict[str, Any] = {
     "NUL": "a\x00b",
     "lone surrogate": "a\ud800b",
-    "1 MiB": "x" * MIB,
+    "past MAX_STRING": LONG,
     # Past every column's own limit (names are 200, file names 1,024), under the request-wide one.
     "1,025 characters": "x" * 1025,
 }
@@ -78,7 +80,7 @@ JSON_POISONS: dict[str, Any] = {
     "NUL": {"k": "a\x00b"},
     "NUL key": {"a\x00b": 1},
     "lone surrogate": {"k": "a\ud800b"},
-    "1 MiB": {"k": "x" * MIB},
+    "past MAX_STRING": {"k": LONG},
     "23 digits": {"k": 10**22},
     "NUL scalar": "a\x00b",
     "23 digits scalar": 10**22,
