@@ -9,6 +9,7 @@ however many rows), as the reads are.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
@@ -46,6 +47,7 @@ from .shapes import Shaper
 Info = strawberry.Info[Context, None]
 T = TypeVar("T")
 MAX_BATCH = 50_000
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 _TYPE_NAME = {EntityType.LABEL: "Label", EntityType.FILE: "File", EntityType.INSTANCE: "Instance"}
 
 
@@ -117,6 +119,22 @@ def _rows(
     return rows
 
 
+def _check_blobs(
+    info: Info,
+    conn: Connection,
+    ds: int,
+    kind: EntityType,
+    places: Sequence[str],
+    rows: Sequence[dict[str, Any]],
+) -> None:
+    """A file names a blob the caller may read (access.policy rule 8)."""
+    if kind is EntityType.FILE:
+        # A malformed sha is left to the write's checks, which say what is wrong with it.
+        wanted = [(p, r.get("blob_sha256")) for p, r in zip(places, rows, strict=True)]
+        shas = [(p, sha) for p, sha in wanted if isinstance(sha, str) and _SHA256.fullmatch(sha)]
+        info.context.gate.require_blobs(conn, ds, shas)
+
+
 async def create_entities(
     info: Info, dataset: str, branch: str, kind: EntityType, values: Sequence[object], one: bool
 ) -> Shaped:
@@ -126,7 +144,9 @@ async def create_entities(
 
     def write(conn: Connection, ds: int) -> Shaped:
         version = info.context.gate.version(conn, ds, branch)
-        ids = v.create(conn, ds, branch, kind, _rows(conn, version, kind, values))
+        rows = _rows(conn, version, kind, values)
+        _check_blobs(info, conn, ds, kind, [f"{kind} #{i}" for i in range(len(rows))], rows)
+        ids = v.create(conn, ds, branch, kind, rows)
         return shaped(conn, version, kind, ids, picked, one, info.context.links)
 
     return await _guarded(info, dataset, branch, kind, "create", len(values), write)
@@ -145,6 +165,7 @@ async def update_entities(
     def write(conn: Connection, ds: int) -> Shaped:
         version = info.context.gate.version(conn, ds, branch)
         rows = _rows(conn, version, kind, patches)
+        _check_blobs(info, conn, ds, kind, [f"{kind} {eid}" for eid in ids], rows)
         v.update(conn, ds, branch, kind, dict(zip(ids, rows, strict=True)))
         return shaped(conn, version, kind, ids, picked, one, info.context.links)
 

@@ -115,8 +115,8 @@ class Dataset(Node):
         gate = info.context.gate
 
         def read(c: SQLConnection, _: DatasetAccess) -> list[versions.Commit]:
-            gate.version(c, self.pk, ref)
-            return versions.log(c, self.pk, ref, first)
+            named = gate.version(c, self.pk, ref).ref
+            return versions.log(c, self.pk, named, first)
 
         return await info.context.read_in(self.pk, read)
 
@@ -128,9 +128,9 @@ class Dataset(Node):
         gate = info.context.gate
 
         def read(c: SQLConnection, _: DatasetAccess) -> versions.Commit:
-            gate.version(c, self.pk, a)
-            gate.version(c, self.pk, b)
-            return versions.merge_base(c, self.pk, a, b)
+            return versions.merge_base(
+                c, self.pk, gate.version(c, self.pk, a).ref, gate.version(c, self.pk, b).ref
+            )
 
         return await info.context.read_in(self.pk, read)
 
@@ -155,9 +155,8 @@ class Dataset(Node):
         gate = info.context.gate
 
         def read(c: SQLConnection, _: DatasetAccess) -> versions.Diff:
-            gate.version(c, self.pk, from_)
-            gate.version(c, self.pk, to)
-            return versions.versions_diff(c, self.pk, from_, to, first, after)
+            a, b = gate.version(c, self.pk, from_).ref, gate.version(c, self.pk, to).ref
+            return versions.versions_diff(c, self.pk, a, b, first, after)
 
         return await info.context.read_in(self.pk, read)
 

@@ -322,9 +322,9 @@ class VersionMutations:
         gate = info.context.gate
 
         def work(c: Connection, ds: int) -> Branch:
-            gate.version(c, ds, from_ or get_dataset_by_id(c, ds).default_branch)
+            source = gate.version(c, ds, from_ or get_dataset_by_id(c, ds).default_branch).ref
             team = gate.principal.team_id
-            v.create_branch(c, ds, name, from_, owner_team_id=team, created_by=author)
+            v.create_branch(c, ds, name, source, owner_team_id=team, created_by=author)
             return _branch(c, ds, name)
 
         return await _in_dataset(info, dataset, Action.CREATE_BRANCH, name, work, source=from_)
@@ -384,8 +384,8 @@ class VersionMutations:
         gate = info.context.gate
 
         def work(c: Connection, ds: int) -> Tag:
-            gate.version(c, ds, version)
-            row = v.create_tag(c, ds, name, version, message=message, created_by=author)
+            named = gate.version(c, ds, version).ref
+            row = v.create_tag(c, ds, name, named, message=message, created_by=author)
             return Tag.from_row(row, load_branches(c, ds))
 
         return await _in_dataset(info, dataset, Action.CREATE_TAG, name, work, version=version)
@@ -422,8 +422,8 @@ class VersionMutations:
         gate = info.context.gate
 
         def work(c: Connection, ds: int) -> MergeOutcome:
-            gate.version(c, ds, source)
-            return _merge(c, ds, source, target, strategy, field_strategies, message, author)
+            named = gate.version(c, ds, source).ref
+            return _merge(c, ds, named, target, strategy, field_strategies, message, author)
 
         return await _in_dataset(
             info, dataset, Action.MERGE, target, work, source=source, strategy=strategy.value
@@ -466,7 +466,7 @@ class VersionMutations:
         gate = info.context.gate
 
         def work(c: Connection, ds: int) -> Commit:
-            gate.version(c, ds, to)
-            return _commit(c, ds, v.revert(c, ds, branch, to, author=author))
+            named = gate.version(c, ds, to).ref
+            return _commit(c, ds, v.revert(c, ds, branch, named, author=author))
 
         return await _in_dataset(info, dataset, Action.REVERT, branch, work, to=to)

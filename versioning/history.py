@@ -14,16 +14,25 @@ from .tables import KINDS
 
 
 @dataclass(frozen=True, slots=True)
+class KilledBy:
+    """A branch that hid a revision from its own view (and its descendants'), from `seq` on."""
+
+    branch_id: int
+    branch: str
+    seq: int
+
+
+@dataclass(frozen=True, slots=True)
 class Revision:
     kind: EntityType
+    branch_id: int
     branch: str
     row_id: int
     seq_from: int
     seq_to: int | None
     content: Content
     created_at: datetime
-    # (branch name, seq) of each branch that hid this revision from its descendants' view.
-    killed_by: tuple[tuple[str, int], ...]
+    killed_by: tuple[KilledBy, ...]
 
 
 def history(conn: Connection, dataset_id: int, entity_id: uuid.UUID) -> list[Revision]:
@@ -46,16 +55,17 @@ def history(conn: Connection, dataset_id: int, entity_id: uuid.UUID) -> list[Rev
         )
         if not rows:
             continue
-        kills: dict[int, list[tuple[str, int]]] = {}
-        for row_id, name, seq in conn.execute(
-            select(Kill.row_id, Branch.name, Kill.seq)
+        kills: dict[int, list[KilledBy]] = {}
+        for row_id, branch_id, name, seq in conn.execute(
+            select(Kill.row_id, Kill.branch_id, Branch.name, Kill.seq)
             .join(Branch, (Branch.dataset_id == Kill.dataset_id) & (Branch.id == Kill.branch_id))
             .where(Kill.dataset_id == dataset_id, Kill.row_id.in_([r["row_id"] for r in rows]))
         ):
-            kills.setdefault(row_id, []).append((name, seq))
+            kills.setdefault(row_id, []).append(KilledBy(branch_id, name, seq))
         revisions += [
             Revision(
                 kind,
+                row["branch_id"],
                 row["_branch"],
                 row["row_id"],
                 row["seq_from"],

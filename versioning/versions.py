@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
 from sqlalchemy import Connection, String, cast, func, select
 
@@ -103,28 +104,43 @@ def live_branch(branches: Mapping[int, BranchRow], name: str) -> BranchRow | Non
     return None
 
 
-def _commit_state(conn: Connection, dataset_id: int, ref: str) -> tuple[int, int] | None:
+class Sees(Protocol):
+    """What one caller may see of a dataset's refs (access.policy implements it): resolution
+    skips the rest, so a hidden name answers as a name that does not exist."""
+
+    def branch_readable(self, branch: BranchRow) -> bool: ...
+
+    def tag_readable(self, conn: Connection, name: str, branch_id: int, seq: int) -> bool: ...
+
+    def reachable(self, conn: Connection, branch_id: int, seq: int) -> bool: ...
+
+
+def _commit_state(
+    conn: Connection, dataset_id: int, ref: str, sees: Sees | None
+) -> tuple[tuple[int, int] | None, bool]:
+    """The state of the commit `ref` names (a full id or a prefix) among those `sees` admits,
+    and whether a commit it does not admit matched too."""
     text = ref.lower().replace("-", "")
     if not _HEX.match(text):
-        return None
+        return None, False
     digits = func.replace(cast(Commit.id, String), "-", "")
+    # Only this dataset's commits: saying one exists elsewhere would tell a caller about a
+    # dataset it may not read.
     rows = conn.execute(
-        select(Commit.dataset_id, Commit.branch_id, Commit.seq, Commit.pruned).where(
-            digits.startswith(text)
+        select(Commit.branch_id, Commit.seq, Commit.pruned).where(
+            Commit.dataset_id == dataset_id, digits.startswith(text)
         )
     ).all()
-    mine = [r for r in rows if r.dataset_id == dataset_id]
-    if len(mine) > 1:
+    seen = [r for r in rows if sees is None or (not r.pruned and sees.reachable(conn, r[0], r[1]))]
+    if len(seen) > 1:
         raise InvalidInputError(f"commit id prefix {ref!r} is ambiguous: give more digits")
-    # A commit of another dataset is not found here: saying it exists elsewhere would tell a
-    # caller about a dataset it may not read.
-    if not mine:
-        return None
-    if mine[0].pruned:
+    if not seen:
+        return None, bool(rows)
+    if seen[0].pruned:
         raise NotFoundError(
             f"commit {ref!r} was on a deleted branch and garbage collection freed its state"
         )
-    return mine[0].branch_id, mine[0].seq
+    return (seen[0].branch_id, seen[0].seq), len(rows) > 1
 
 
 def resolve(
@@ -132,36 +148,80 @@ def resolve(
     dataset_id: int,
     ref: str,
     branches: Mapping[int, BranchRow] | None = None,
+    sees: Sees | None = None,
 ) -> Version:
     """The version `ref` names: `branch@seq`, branch (working state), tag, or commit id
-    (`branches`: the dataset's, when the caller has them already)."""
+    (`branches`: the dataset's, when the caller has them already); with `sees`, among what it
+    admits only, so what it hides answers as what does not exist."""
+    return resolve_seen(conn, dataset_id, ref, branches, sees)[0]
+
+
+def resolve_seen(
+    conn: Connection,
+    dataset_id: int,
+    ref: str,
+    branches: Mapping[int, BranchRow] | None = None,
+    sees: Sees | None = None,
+) -> tuple[Version, bool]:
+    """resolve, and whether something `sees` hides was passed over on the way (a hidden
+    branch or tag of that name, a hidden commit with that prefix): then `ref` alone would name
+    another version, or none, to code that resolves without `sees`."""
     if not ref:
         raise InvalidInputError("empty version ref")
     if branches is None:
         branches = load_branches(conn, dataset_id)
     at = _AT.match(ref)
     if at:
+        missing = NotFoundError(f"branch {at['name']!r} does not exist")
         branch = live_branch(branches, at["name"])
         if branch is None:
-            raise NotFoundError(f"branch {at['name']!r} does not exist")
+            raise missing
+        hidden = sees is not None and not sees.branch_readable(branch)
         seq = int(at["seq"])
         if seq > branch.head_seq:
+            if hidden:
+                raise missing
             raise NotFoundError(
                 f"branch {branch.name!r} has no commit {seq}; its last is {branch.head_seq}"
             )
-        return version_at(branches, branch.id, seq, ref)
+        version = version_at(branches, branch.id, seq, ref)
+        # A hidden branch's commit is readable where a readable ref's lineage holds it.
+        if hidden and sees is not None and not sees.reachable(conn, version.branch_id, version.seq):
+            raise missing
+        return version, False
+    skipped = False
     branch = live_branch(branches, ref)
     if branch is not None:
-        return working_version(branches, branch)
+        if sees is None or sees.branch_readable(branch):
+            return working_version(branches, branch), False
+        skipped = True
     tag = conn.execute(
         select(Tag.branch_id, Tag.seq).where(Tag.dataset_id == dataset_id, Tag.name == ref)
     ).one_or_none()
     if tag is not None:
-        return version_at(branches, tag.branch_id, tag.seq, ref)
-    state = _commit_state(conn, dataset_id, ref)
+        if sees is None or sees.tag_readable(conn, ref, tag.branch_id, tag.seq):
+            return version_at(branches, tag.branch_id, tag.seq, ref), skipped
+        skipped = True
+    state, passed = _commit_state(conn, dataset_id, ref, sees)
     if state is not None:
-        return version_at(branches, state[0], state[1], ref)
+        return version_at(branches, state[0], state[1], ref), skipped or passed
     raise NotFoundError(f"no branch, tag or commit called {ref!r}")
+
+
+def commit_id(conn: Connection, version: Version) -> str:
+    """commit_id: the full id of the commit at committed `version` (its canonical
+    coordinates); one index probe."""
+    assert not version.working, version
+    found = conn.scalar(
+        select(Commit.id).where(
+            Commit.dataset_id == version.dataset_id,
+            Commit.branch_id == version.branch_id,
+            Commit.seq == version.seq,
+        )
+    )
+    if found is None:
+        raise NotFoundError(f"no commit at {version.ref!r}")
+    return str(found)
 
 
 def committed(

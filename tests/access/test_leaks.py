@@ -14,7 +14,7 @@ import uuid
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, insert
+from sqlalchemy import Engine, insert, text
 
 from tests.graphql.execute import run, run_as
 from trainingdb import versioning as v
@@ -23,7 +23,7 @@ from trainingdb.graphql_schema.links import BlobLinks
 from trainingdb.graphql_schema.passthrough import plain
 from trainingdb.versioning.access import grants, identities
 from trainingdb.versioning.access.principal import Principal
-from trainingdb.versioning.models import Blob
+from trainingdb.versioning.models import Blob, CommitParent
 
 MAIN_SHA, SECRET_SHA = "1" * 64, "2" * 64
 
@@ -145,10 +145,13 @@ def test_a_version_the_team_may_not_read_is_not_found(
         other_commit=world["other_commit"],
     )
     document = INSTANCES_AT
+    # The missing ref of the same form: `@` refs name a branch first.
+    name, at, seq = ref.partition("@")
+    absent = "deadbeefdeadbeef" + at + seq
     hidden = only_error(ask(engine, world, document, ref=ref))
-    missing = only_error(ask(engine, world, document, ref="deadbeefdeadbeef"))
+    missing = only_error(ask(engine, world, document, ref=absent))
     assert hidden["code"] == missing["code"] == "NOT_FOUND"
-    assert hidden["message"].replace(ref, "deadbeefdeadbeef") == missing["message"]
+    assert hidden["message"].replace(name, "deadbeefdeadbeef") == missing["message"]
 
 
 def test_an_ancestor_of_a_readable_ref_is_readable(engine: Engine, world: dict[str, Any]) -> None:
@@ -243,8 +246,11 @@ def test_writes_cannot_start_from_an_unreadable_version(
             'dataset: "zoo", name: "viewers/copy", from: "secret") { name } }',
         )
         assert only_error(copied)["code"] == "NOT_FOUND"
+        # No role on the name: FORBIDDEN, as for a tag that does not exist.
         untag = ask(engine, world, 'mutation { deleteTag(dataset: "zoo", name: "secret-v1") }')
-        assert only_error(untag)["code"] == "NOT_FOUND"  # an unreadable tag looks absent
+        absent = ask(engine, world, 'mutation { deleteTag(dataset: "zoo", name: "nosuch-v1") }')
+        assert only_error(untag)["code"] == "FORBIDDEN"
+        assert str(untag).replace("secret-v1", "nosuch-v1") == str(absent)
         tagged = ask(
             engine,
             world,
@@ -269,3 +275,61 @@ def test_writes_cannot_start_from_an_unreadable_version(
         with engine.begin() as conn:
             grants.revoke_grant(conn, "viewers", "zoo", "viewers/*")
     assert uuid.UUID(world["hidden"])  # the world is unchanged for the other tests
+
+
+def _commit_ids(out: dict[str, Any]) -> list[str]:
+    assert "errors" not in out, out
+    return [c["id"] for c in out["data"]["dataset"]["commits"]]
+
+
+def test_commit_prefixes_and_names_resolve_among_what_the_team_reads(
+    engine: Engine, world: dict[str, Any]
+) -> None:
+    """A hidden commit sharing a readable one's prefix does not make the prefix ambiguous, and a
+    hidden branch named like a readable commit's prefix does not shadow it: both are passed
+    over, and what the read then hands on names the readable commit, not the hidden ones."""
+    with engine.begin() as conn:
+        ds = v.create_dataset(conn, "prefixes").id
+        v.create(conn, ds, "main", "label", [{"name": "car"}])
+        readable = v.commit(conn, ds, "main", "first", "test")
+        v.create_branch(conn, ds, "secret", "main")
+        v.create(conn, ds, "secret", "label", [{"name": "cat"}])
+        hidden = v.commit(conn, ds, "secret", "hidden", "test")
+        # Give the hidden commit (a leaf) the readable one's first 12 hex digits.
+        shared = readable.id.hex[:12]
+        twin = uuid.UUID(shared + hidden.id.hex[12:])
+        parents = (
+            conn.execute(
+                text(
+                    "DELETE FROM commit_parent WHERE dataset_id = :d AND commit_id = :c RETURNING *"
+                ),
+                {"d": ds, "c": hidden.id},
+            )
+            .mappings()
+            .all()
+        )
+        conn.execute(
+            text("UPDATE commit SET id = :t WHERE dataset_id = :d AND id = :c"),
+            {"t": twin, "d": ds, "c": hidden.id},
+        )
+        conn.execute(insert(CommitParent), [{**p, "commit_id": twin} for p in parents])
+        # A hidden branch called like the readable commit's prefix, with work of its own.
+        v.create_branch(conn, ds, readable.id.hex[:10], "main")
+        v.create(conn, ds, readable.id.hex[:10], "label", [{"name": "dog"}])
+        shadow = v.commit(conn, ds, readable.id.hex[:10], "shadow", "test")
+        grants.set_grant(conn, "viewers", "prefixes", "viewer", "main")
+    log = 'query($ref: String!) { dataset(name: "prefixes") { commits(version: $ref) { id } } }'
+    try:
+        mine = _commit_ids(ask(engine, world, log, ref=shared))
+        assert mine[0] == readable.id.hex
+        assert only_error(run(engine, log, ref=shared))["code"] == "BAD_USER_INPUT"  # ambiguous
+        assert _commit_ids(ask(engine, world, log, ref=readable.id.hex[:10]))[0] == readable.id.hex
+        assert _commit_ids(run(engine, log, ref=readable.id.hex[:10]))[0] == shadow.id.hex
+        # The hidden twin by its full id is as absent as a random id.
+        hidden_answer = only_error(ask(engine, world, log, ref=str(twin)))
+        absent = str(uuid.uuid4())
+        missing_answer = only_error(ask(engine, world, log, ref=absent))
+        assert str(hidden_answer).replace(str(twin), absent) == str(missing_answer)
+    finally:
+        with engine.begin() as conn:
+            grants.revoke_grant(conn, "viewers", "prefixes", "main")

@@ -256,7 +256,7 @@ def test_revert_log_and_history(w: World) -> None:
         ("main", 1.0),
         ("a", 60.0),
     ]
-    assert revisions[2].killed_by == (("a", 1),)
+    assert [(k.branch, k.seq) for k in revisions[2].killed_by] == [("a", 1)]
     assert reverted.seq == 3
 
 

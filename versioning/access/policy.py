@@ -7,8 +7,9 @@ Rules:
    command line) may do everything. Every other principal acts for one team.
 2. A team reads a dataset iff it holds a grant on it (any role, any refs). Lists are filtered in
    SQL by the same condition (`readable_datasets`), so no count includes another team's data.
-3. Within a dataset, a ref (a branch or a tag name) is readable iff the pattern of one of the
-   team's grants matches its name, or it is a branch the team owns (created).
+3. Within a dataset, a branch is readable iff the pattern of one of the team's grants matches
+   its name, or the team owns (created) it. A tag is readable iff a pattern matches its name,
+   or the commit it names is readable by rule 4 (a tag only names a version).
 4. A version given as a commit id or `branch@seq` is readable iff a readable branch's head or a
    readable tag contains it in its lineage: a commit reachable only from refs the caller may not
    see is not readable.
@@ -18,8 +19,14 @@ Rules:
 6. An action needs the role `MATRIX` names, on the ref it acts on (a merge: on the target; a
    protected target needs the role its rule names, editor by default). Deleting a branch the
    team owns needs editor only (`OWNER_MATRIX`).
-7. What is not readable answers NOT_FOUND, with the same message as what does not exist; what is
-   readable without the needed role answers FORBIDDEN, naming the role.
+7. What is not readable answers NOT_FOUND, with the same message as what does not exist: names
+   are resolved among what the principal reads, so a hidden branch, tag, `branch@seq` or commit
+   (id or prefix) is passed over, never found and then refused. What is readable without the
+   needed role answers FORBIDDEN, naming the role; so does a ref name the team has no role on,
+   whether or not a ref of that name exists (the answer follows from its own grants).
+8. A file may be made over a blob only if a file at a version the principal reads holds it
+   already (an admin: any blob of the dataset's store): the store is shared by the dataset's
+   branches, and a file hands out a signed link to its bytes.
 """
 
 from __future__ import annotations
@@ -27,20 +34,30 @@ from __future__ import annotations
 import fnmatch
 import functools
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any, Final
 
 from sqlalchemy import ColumnElement, Connection, Dialect, func, literal_column, select, true
 
 from trainingdb.versioning.datasets import DatasetRow, get_dataset, get_dataset_by_id
-from trainingdb.versioning.errors import ForbiddenError, NotFoundError
-from trainingdb.versioning.models import ApiKey, Dataset, DatasetGrant, JobKind, Role, Tag
+from trainingdb.versioning.errors import ForbiddenError, InvalidInputError, NotFoundError
+from trainingdb.versioning.models import (
+    ApiKey,
+    Dataset,
+    DatasetGrant,
+    File,
+    JobKind,
+    Role,
+    Tag,
+)
 from trainingdb.versioning.refs import BranchRow, load_branches
+from trainingdb.versioning.sql import among
 from trainingdb.versioning.versions import (
     Version,
+    commit_id,
     live_branch,
-    resolve,
+    resolve_seen,
     version_at,
     working_version,
 )
@@ -219,21 +236,6 @@ class DatasetAccess:
                 return True
         return False
 
-    def version_readable(self, conn: Connection, version: Version) -> bool:
-        """version_readable: rules 3 and 4 for a resolved version; O(refs). A branch, or a
-        `branch@seq` of a readable branch, costs no statement."""
-        if self.reads_everything():
-            return True
-        branch = self.branches.get(version.branch_id)
-        if branch is not None and version.ref == branch.name:
-            return self.branch_readable(branch)
-        if self._from_branches(version.branch_id, version.seq):
-            return True
-        tagged = any(name == version.ref for name, _, _ in self.tags(conn))
-        if tagged and self.role_on(version.ref) is not None:
-            return True
-        return self._from_tags(conn, version.branch_id, version.seq)
-
 
 def readable_datasets(
     principal: Principal, dataset_id: ColumnElement[int] | None = None
@@ -306,12 +308,17 @@ class Gate:
             raise NotFoundError(f"no dataset has id {dataset_id}") from None
 
     def version(self, conn: Connection, dataset_id: int, ref: str) -> Version:
-        """version: what `ref` names in the dataset if the principal may read it, else NOT_FOUND
-        with the message of a ref that does not exist (rules 3, 4, 7); O(refs)."""
+        """version: what `ref` names among what the principal may read, else NOT_FOUND with the
+        message of a ref that does not exist: hidden branches, tags and commits are passed over
+        while resolving, not checked after, so no answer tells them from missing ones (rules 3,
+        4, 7); O(refs). The version's `ref` names the same version to code that resolves
+        without the principal's view (pass it on, not the argument): `ref` itself, or the full
+        id of its commit where a hidden name or commit would shadow it."""
         access = self._by_id(conn, dataset_id)
-        version = resolve(conn, dataset_id, ref, access.branches)
-        if not access.version_readable(conn, version):
-            raise NotFoundError(f"no branch, tag or commit called {ref!r}")
+        sees = None if access.reads_everything() else access
+        version, passed = resolve_seen(conn, dataset_id, ref, access.branches, sees)
+        if passed:
+            version = replace(version, ref=commit_id(conn, version))
         return version
 
     def require(
@@ -331,9 +338,10 @@ class Gate:
         else:
             branch = live_branch(access.branches, ref)
             owner = None if branch is None else branch.owner_team_id
+            # No role on the name answers FORBIDDEN whether a ref of that name exists or not:
+            # the answer follows from the team's own grants alone, so it tells a hidden ref
+            # from a missing one no more than a read does.
             role = access.role_on(ref, owner)
-            if role is None and (branch is not None or self._hidden_tag(conn, access, ref)):
-                raise NotFoundError(f"no branch, tag or commit called {ref!r}")
             if owner is not None and owner == self.principal.team_id:
                 needed = OWNER_MATRIX.get(action, needed)
             if action is Action.MERGE and branch is not None and branch.protected:
@@ -346,13 +354,30 @@ class Gate:
             )
         return access
 
-    @staticmethod
-    def _hidden_tag(conn: Connection, access: DatasetAccess, name: str) -> bool:
-        """Whether `name` is a tag the principal may not read (it must look absent)."""
-        for tag, branch_id, seq in access.tags(conn):
-            if tag == name:
-                return not access.tag_readable(conn, tag, branch_id, seq)
-        return False
+    def require_blobs(
+        self, conn: Connection, dataset_id: int, wanted: Sequence[tuple[str, str]]
+    ) -> None:
+        """require_blobs: each `(place, sha256)` names a blob a file holds at a version the
+        principal may read, else BAD_USER_INPUT naming the place — the same answer for a blob
+        the store lacks and for one only hidden refs hold (rule 8); one statement (the file
+        blob index)."""
+        access = self._by_id(conn, dataset_id)
+        if access.reads_everything() or not wanted:
+            return  # the write's own check refuses a blob the store lacks
+        live = {b.id for b in access.branches.values() if b.deleted_at is None}
+        held: set[str] = set()
+        rows = conn.execute(
+            select(File.blob_sha256, File.branch_id, File.seq_from).where(
+                File.dataset_id == dataset_id,
+                among(File.__table__.c.blob_sha256, {sha for _, sha in wanted}),
+            )
+        )
+        for sha, branch_id, seq in rows:
+            if sha not in held and branch_id in live and access.reachable(conn, branch_id, seq):
+                held.add(sha)
+        for place, sha in wanted:
+            if sha not in held:
+                raise InvalidInputError(f"{place}: blob {sha} is not in the dataset's blob store")
 
     def require_admin(self, what: str) -> None:
         """require_admin: FORBIDDEN unless the principal is an admin (an admin key, the local
