@@ -136,7 +136,7 @@ def claim(engine: Engine, worker: str, lease_seconds: float) -> JobRow | None:
                         and_(Job.status == JobStatus.RUNNING.value, Job.lease_until < func.now()),
                     )
                 )
-                .order_by(Job.id)
+                .order_by(Job.created_at, Job.id)
                 .limit(1)
                 .with_for_update(skip_locked=True)
             ).one_or_none()

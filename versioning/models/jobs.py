@@ -12,11 +12,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Identity, Index, String, text
+from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, Index, String, func, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .base import Base, created_at_column
+from .base import Base
 from .vocabulary import JobKind, JobStatus, sql_in
 
 # Jobs queued before access control, and by the operator's command line, act as the operator.
@@ -29,8 +29,12 @@ class Job(Base):
     dataset_id: Mapped[int] = mapped_column(
         ForeignKey("dataset.id", ondelete="CASCADE"), primary_key=True
     )
-    # Unique by its identity sequence; the key leads with the dataset, as Citus needs.
-    id: Mapped[int] = mapped_column(Identity(), primary_key=True)
+    # Random (60 bits, from gen_random_uuid): a team's job id tells nothing of how many jobs
+    # the install ran, and cannot be guessed (migration 0011). The key leads with the dataset,
+    # as Citus needs.
+    id: Mapped[int] = mapped_column(
+        BigInteger, primary_key=True, server_default=text("trainingdb_random_id()")
+    )
     kind: Mapped[str] = mapped_column(String(40))
     params: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
     status: Mapped[str] = mapped_column(String(20), server_default=text("'queued'"))
@@ -48,7 +52,11 @@ class Job(Base):
     created_by: Mapped[str] = mapped_column(String(200), server_default=text("''"))
     # Whom the job acts for (access.principal), checked again when a worker runs it.
     principal: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text(OPERATOR_JSON))
-    created_at: Mapped[datetime] = created_at_column()
+    # The queue's order: the clock when queued, not the transaction's start, so jobs queued
+    # in one transaction keep their order too.
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.clock_timestamp()
+    )
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
@@ -61,6 +69,7 @@ class Job(Base):
         # The claim query: the oldest claimable job, without scanning finished ones.
         Index(
             "ix_job_open",
+            "created_at",
             "id",
             postgresql_where=text("status IN ('queued', 'running')"),
         ),
