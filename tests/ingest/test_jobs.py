@@ -251,3 +251,23 @@ def test_file_metadata_keeps_nothing_of_the_importing_machine(
     for name, file in files.items():
         leaked = [s for s in _strings(file["metadata"]) if s.startswith("/") or str(root) in s]
         assert leaked == [], name
+
+
+def test_job_ids_are_random_and_the_queue_keeps_submission_order(
+    engine: Engine, dataset: int
+) -> None:
+    """Ids tell nothing of other jobs (not consecutive, spread over 60 bits); claims still go
+    oldest first, also for jobs queued in one transaction."""
+    with engine.begin() as conn:
+        submitted = [
+            queue.submit(conn, dataset, JobKind.EXPORT, {"version": "main", "n": n}).id
+            for n in range(20)
+        ]
+    assert len(set(submitted)) == 20
+    assert sum(b - a == 1 for a, b in itertools.pairwise(submitted)) == 0
+    assert max(submitted) > 2**40  # 20 draws below 2**40 out of 2**60: about 1 in 10**60
+    claimed = []
+    while (job := queue.claim(engine, "w", 60)) is not None:
+        claimed.append(job.id)
+        queue.fail(engine, job, "test", "done")
+    assert claimed == submitted
