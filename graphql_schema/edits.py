@@ -9,7 +9,6 @@ however many rows), as the reads are.
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
@@ -20,6 +19,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, UUID
 
 from trainingdb import versioning as v
 from trainingdb.versioning.access.policy import Action
+from trainingdb.versioning.checks import SHA256
 from trainingdb.versioning.errors import InvalidInputError
 from trainingdb.versioning.models import EntityType
 from trainingdb.versioning.versions import Version
@@ -47,7 +47,6 @@ from .shapes import Shaper
 Info = strawberry.Info[Context, None]
 T = TypeVar("T")
 MAX_BATCH = 50_000
-_SHA256 = re.compile(r"[0-9a-f]{64}")
 _TYPE_NAME = {EntityType.LABEL: "Label", EntityType.FILE: "File", EntityType.INSTANCE: "Instance"}
 
 
@@ -131,7 +130,7 @@ def _check_blobs(
     if kind is EntityType.FILE:
         # A malformed sha is left to the write's checks, which say what is wrong with it.
         wanted = [(p, r.get("blob_sha256")) for p, r in zip(places, rows, strict=True)]
-        shas = [(p, sha) for p, sha in wanted if isinstance(sha, str) and _SHA256.fullmatch(sha)]
+        shas = [(p, sha) for p, sha in wanted if isinstance(sha, str) and SHA256.fullmatch(sha)]
         info.context.gate.require_blobs(conn, ds, shas)
 
 

@@ -202,11 +202,6 @@ def merge_base(conn: Connection, dataset_id: int, a: str, b: str) -> Commit:
 def entity_history(conn: Connection, access: DatasetAccess, entity_id: uuid.UUID) -> list[Revision]:
     """The revisions of one entity that a version the principal may read contains, each with
     the kills such a version holds: a kill on a hidden branch is as absent as the branch."""
-    live = {b.id for b in access.branches.values() if b.deleted_at is None}
-
-    def seen(branch_id: int, seq: int) -> bool:
-        return branch_id in live and access.reachable(conn, branch_id, seq)
-
     return [
         Revision(
             kind=r.kind.value,
@@ -216,11 +211,13 @@ def entity_history(conn: Connection, access: DatasetAccess, entity_id: uuid.UUID
             content=content_json(r.kind, r.content),
             created_at=r.created_at,
             killed_by=[
-                Kill(branch=k.branch, seq=k.seq) for k in r.killed_by if seen(k.branch_id, k.seq)
+                Kill(branch=k.branch, seq=k.seq)
+                for k in r.killed_by
+                if access.holds(conn, k.branch_id, k.seq)
             ],
         )
         for r in history(conn, access.dataset.id, entity_id)
-        if seen(r.branch_id, r.seq_from)
+        if access.holds(conn, r.branch_id, r.seq_from)
     ]
 
 

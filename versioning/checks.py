@@ -45,7 +45,7 @@ INT32_MAX = 2**31 - 1
 COORDINATE_LIMIT = 1e9
 _COORDINATES = ("x", "y", "w", "h")
 _HEX_COLOR = re.compile(r"#[0-9a-fA-F]{6}")
-_SHA256 = re.compile(r"[0-9a-f]{64}")
+SHA256 = re.compile(r"[0-9a-f]{64}")
 _NUMBER = (int, float)
 
 
@@ -143,7 +143,7 @@ def _rules(kind: EntityType, row: Content) -> list[str]:
             continue
         sha = row[field]
         optional = kind is EntityType.FRAME and sha is None
-        if not optional and not _SHA256.fullmatch(sha or ""):
+        if not optional and not SHA256.fullmatch(sha or ""):
             wrong.append(f"{field} must be 64 lowercase hex digits, not {sha!r}")
     if kind is EntityType.FILE:
         if get("media_type") not in set(MediaType):

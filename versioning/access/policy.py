@@ -213,6 +213,13 @@ class DatasetAccess:
             return True
         return self.reachable(conn, branch_id, seq)
 
+    def holds(self, conn: Connection, branch_id: int, seq: int) -> bool:
+        """holds: whether a row or kill stored at `(branch_id, seq)` is in what the principal
+        reads: its branch is live and the state is reachable (rule 4); O(refs)."""
+        branch = self.branches.get(branch_id)
+        live = branch is not None and branch.deleted_at is None
+        return live and self.reachable(conn, branch_id, seq)
+
     def reachable(self, conn: Connection, branch_id: int, seq: int) -> bool:
         """reachable: whether state (branch_id, seq) is in the lineage of a readable branch's
         head or a readable tag (rule 4); O(refs x lineage depth), tags read only if needed."""
@@ -364,7 +371,6 @@ class Gate:
         access = self._by_id(conn, dataset_id)
         if access.reads_everything() or not wanted:
             return  # the write's own check refuses a blob the store lacks
-        live = {b.id for b in access.branches.values() if b.deleted_at is None}
         held: set[str] = set()
         rows = conn.execute(
             select(File.blob_sha256, File.branch_id, File.seq_from).where(
@@ -373,7 +379,7 @@ class Gate:
             )
         )
         for sha, branch_id, seq in rows:
-            if sha not in held and branch_id in live and access.reachable(conn, branch_id, seq):
+            if sha not in held and access.holds(conn, branch_id, seq):
                 held.add(sha)
         for place, sha in wanted:
             if sha not in held:
