@@ -155,7 +155,12 @@ def dataset_jobs(
     """The dataset's jobs the principal may see, newest first, optionally of some statuses."""
     if not 1 <= first <= MAX_JOBS:
         raise InvalidInputError(f"jobs.first: between 1 and {MAX_JOBS}, not {first}")
-    statement = select(JOBS).where(_visible(access, gate)).order_by(JOBS.c.created_at.desc(), JOBS.c.id.desc()).limit(first)
+    statement = (
+        select(JOBS)
+        .where(_visible(access, gate))
+        .order_by(JOBS.c.created_at.desc(), JOBS.c.id.desc())
+        .limit(first)
+    )
     if status:
         statement = statement.where(JOBS.c.status.in_([s.value for s in status]))
     return [BatchJob.from_row(job, access.dataset.name) for job in conn.execute(statement)]
